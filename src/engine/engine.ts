@@ -1,0 +1,354 @@
+// The session engine: launches, finds and controls Claude Code sessions, enforces limits,
+// keeps finished sessions for a while, counts stats, and reports every transition as an event.
+// It knows the Agent SDK and nothing of OpenClaw.
+import { statSync } from "node:fs";
+import path from "node:path";
+import { query as sdkQuery } from "@anthropic-ai/claude-agent-sdk";
+import { buildChildEnv } from "./child-env.ts";
+import { systemClock, type Clock, type TimerHandle } from "./clock.ts";
+import { invalid, SessionError } from "./errors.ts";
+import { silentLogger, type Logger } from "./logger.ts";
+import { dedupeName, looksLikeUuid, nameFromPrompt, randomSessionId, validateGivenName } from "./names.ts";
+import { DEFAULT_OUTPUT_LIMITS, type OutputLimits } from "./output-buffer.ts";
+import { Session, type QueryFunction, type SessionInit } from "./session.ts";
+import { StatsRecorder, type StatsSnapshot, type StatsState } from "./stats.ts";
+import {
+  isLive,
+  PERMISSION_MODES,
+  type EndReason,
+  type LaunchRequest,
+  type PermissionMode,
+  type SessionEvent,
+  type SessionSnapshot,
+} from "./types.ts";
+
+/** A past session the engine no longer holds in memory (e.g. from the persistent store). */
+export interface PastSession {
+  id: string;
+  name: string;
+  claudeSessionId: string | undefined;
+  workdir: string;
+  costUsd: number;
+}
+
+/** Where the engine looks up sessions it does not hold (resume, name de-duplication). */
+export interface SessionHistory {
+  findByRef(ref: string): PastSession | readonly PastSession[] | undefined;
+  hasName(name: string): boolean;
+}
+
+export interface EngineOptions {
+  maxSessions?: number;
+  /** 0 disables the idle stop. */
+  idleTimeoutMs?: number;
+  /** How long finished sessions stay in memory. */
+  retentionMs?: number;
+  outputLimits?: OutputLimits;
+  defaultWorkdir?: string;
+  defaultPermissionMode?: PermissionMode;
+  /** Let bypassPermissions run as root by setting IS_SANDBOX=1 for Claude Code. */
+  allowRootBypass?: boolean;
+  /** The environment the child's is built from; process.env by default. */
+  baseEnv?: Readonly<Record<string, string | undefined>>;
+  clock?: Clock;
+  logger?: Logger;
+  newId?: () => string;
+  isRoot?: () => boolean;
+  queryFn?: QueryFunction;
+  pathToClaudeCodeExecutable?: string;
+  history?: SessionHistory;
+  stats?: StatsState;
+  exitGraceMs?: number;
+}
+
+export type EngineListener<TOwner> = (event: SessionEvent<TOwner>) => void;
+
+const HOUR = 3_600_000;
+
+export class SessionEngine<TOwner = unknown> {
+  private readonly sessions = new Map<string, Session<TOwner>>();
+  private readonly retention = new Map<string, TimerHandle>();
+  private readonly listeners = new Set<EngineListener<TOwner>>();
+  private readonly stats: StatsRecorder;
+  private readonly opts: Required<
+    Omit<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "stats">
+  > &
+    Pick<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history">;
+  private shuttingDown = false;
+
+  constructor(options: EngineOptions = {}) {
+    const maxSessions = options.maxSessions ?? 5;
+    if (!Number.isInteger(maxSessions) || maxSessions < 1) throw invalid(`maxSessions must be a whole number ≥ 1, got ${maxSessions}`);
+    this.opts = {
+      maxSessions,
+      idleTimeoutMs: options.idleTimeoutMs ?? 30 * 60_000,
+      retentionMs: options.retentionMs ?? HOUR,
+      outputLimits: options.outputLimits ?? DEFAULT_OUTPUT_LIMITS,
+      defaultWorkdir: options.defaultWorkdir,
+      defaultPermissionMode: options.defaultPermissionMode ?? "bypassPermissions",
+      allowRootBypass: options.allowRootBypass ?? false,
+      baseEnv: options.baseEnv ?? process.env,
+      clock: options.clock ?? systemClock,
+      logger: options.logger ?? silentLogger,
+      newId: options.newId ?? randomSessionId,
+      isRoot: options.isRoot ?? (() => process.getuid?.() === 0),
+      queryFn: options.queryFn ?? (sdkQuery as QueryFunction),
+      pathToClaudeCodeExecutable: options.pathToClaudeCodeExecutable,
+      history: options.history,
+      exitGraceMs: options.exitGraceMs ?? 5000,
+    };
+    this.stats = new StatsRecorder(options.stats);
+  }
+
+  /** Subscribes to every session event; returns the unsubscribe function. */
+  subscribe(listener: EngineListener<TOwner>): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Validates the request, starts the session and returns its first snapshot. */
+  launch(request: LaunchRequest<TOwner>): SessionSnapshot<TOwner> {
+    if (this.shuttingDown) throw new SessionError("UNAVAILABLE", "The session engine is shutting down; launch again once it is back.");
+    const prompt = typeof request.prompt === "string" ? request.prompt.trim() : "";
+    if (!prompt) throw invalid("prompt is empty: say what Claude Code should do");
+    if (request.maxBudgetUsd !== undefined && !(Number.isFinite(request.maxBudgetUsd) && request.maxBudgetUsd > 0)) {
+      throw invalid(`max_budget_usd must be a positive number of US dollars, got ${String(request.maxBudgetUsd)}`);
+    }
+    const permissionMode = request.permissionMode ?? this.opts.defaultPermissionMode;
+    if (!PERMISSION_MODES.includes(permissionMode)) {
+      throw invalid(`permission_mode "${String(permissionMode)}" is unknown; use one of ${PERMISSION_MODES.join(", ")}`);
+    }
+    if (request.fork && request.resume === undefined) throw invalid("fork needs a session to resume: give the session to fork");
+
+    const resume = request.resume !== undefined ? this.resolveResume(request.resume) : undefined;
+    const workdir = this.resolveWorkdir(request.workdir, resume);
+    const sandbox = this.checkRootBypass(permissionMode);
+
+    const live = this.liveSessions();
+    if (live.length >= this.opts.maxSessions) {
+      const names = live.map((s) => `${s.name} (${s.id}, ${s.status})`).join(", ");
+      throw new SessionError(
+        "LIMIT_REACHED",
+        `${live.length} sessions are live, the limit is ${this.opts.maxSessions}: ${names}. Kill or finish one, or raise maxSessions.`,
+        { live: live.map((s) => ({ id: s.id, name: s.name, status: s.status })) },
+      );
+    }
+
+    const name = dedupeName(
+      request.name !== undefined ? validateGivenName(request.name) : nameFromPrompt(prompt),
+      (n) => this.nameTaken(n),
+    );
+    const id = this.uniqueId();
+    const init: SessionInit<TOwner> = {
+      id,
+      name,
+      prompt,
+      workdir,
+      model: request.model,
+      maxBudgetUsd: request.maxBudgetUsd,
+      systemPrompt: request.systemPrompt,
+      allowedTools: request.allowedTools,
+      permissionMode,
+      multiTurn: !request.multiTurnDisabled,
+      resume,
+      env: buildChildEnv({ base: this.opts.baseEnv, overrides: request.env ?? {}, sandbox }),
+      owner: request.owner,
+    };
+    const session = new Session<TOwner>(init, {
+      clock: this.opts.clock,
+      logger: this.opts.logger,
+      queryFn: this.opts.queryFn,
+      emit: (event) => this.onSessionEvent(event),
+      idleTimeoutMs: this.opts.idleTimeoutMs,
+      outputLimits: this.opts.outputLimits,
+      exitGraceMs: this.opts.exitGraceMs,
+      pathToClaudeCodeExecutable: this.opts.pathToClaudeCodeExecutable,
+    });
+    this.sessions.set(id, session);
+    this.stats.recordLaunch();
+    this.opts.logger.info(`session ${id} launched as "${name}" in ${workdir}${resume ? ` (resuming ${resume.claudeSessionId}${resume.fork ? ", fork" : ""})` : ""}`);
+    this.emit({ type: "launched", session: session.snapshot() });
+    session.start();
+    return session.snapshot();
+  }
+
+  async respond(ref: string, message: string, options: { interrupt?: boolean } = {}): Promise<SessionSnapshot<TOwner>> {
+    const text = typeof message === "string" ? message.trim() : "";
+    if (!text) throw invalid("message is empty: say what to send to Claude Code");
+    const session = this.get(ref);
+    await session.respond(text, options.interrupt === true);
+    return session.snapshot();
+  }
+
+  async interrupt(ref: string): Promise<SessionSnapshot<TOwner>> {
+    const session = this.get(ref);
+    await session.interrupt();
+    return session.snapshot();
+  }
+
+  /** Kills a live session and resolves once its process is gone. */
+  async kill(ref: string, by: string): Promise<SessionSnapshot<TOwner>> {
+    const session = this.get(ref);
+    await session.kill(by);
+    return session.snapshot();
+  }
+
+  /** The session a ref names: an id, a name or a Claude session UUID. Throws NOT_FOUND / AMBIGUOUS. */
+  get(ref: string): Session<TOwner> {
+    const found = this.find(ref);
+    if (!found) {
+      const known = [...this.sessions.values()].slice(-5).map((s) => s.name);
+      throw new SessionError(
+        "NOT_FOUND",
+        `No session matches "${ref}"${known.length ? `; known sessions: ${known.join(", ")}` : "; there are no sessions in memory"}. Use a session id, name or Claude session UUID.`,
+      );
+    }
+    return found;
+  }
+
+  find(ref: string): Session<TOwner> | undefined {
+    const key = typeof ref === "string" ? ref.trim() : "";
+    if (!key) throw invalid("session reference is empty: give a session id, name or Claude session UUID");
+    const byId = this.sessions.get(key);
+    if (byId) return byId;
+    const lower = key.toLowerCase();
+    const byName = [...this.sessions.values()].filter((s) => s.name === lower);
+    // Names are unique among sessions in memory; if a later one reused a name, the newest wins.
+    if (byName.length > 0) return byName[byName.length - 1];
+    return [...this.sessions.values()].find((s) => s.claudeSessionId === lower);
+  }
+
+  snapshot(ref: string): SessionSnapshot<TOwner> {
+    return this.get(ref).snapshot();
+  }
+
+  list(): SessionSnapshot<TOwner>[] {
+    return [...this.sessions.values()].map((s) => s.snapshot()).sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  liveSessions(): SessionSnapshot<TOwner>[] {
+    return this.list().filter((s) => isLive(s.status));
+  }
+
+  getStats(): StatsSnapshot {
+    return this.stats.snapshot(this.liveSessions(), this.opts.clock.now());
+  }
+
+  exportStats(): StatsState {
+    return this.stats.exportState();
+  }
+
+  /** Ends every live session (as interrupted by a gateway restart) and waits for their processes. */
+  async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    const reason: EndReason = { kind: "gateway_restart" };
+    await Promise.all([...this.sessions.values()].map((s) => s.stop(reason)));
+    for (const timer of this.retention.values()) timer.cancel();
+    this.retention.clear();
+  }
+
+  private emit(event: SessionEvent<TOwner>): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.opts.logger.error(`session ${event.session.id}: event listener failed on ${event.type}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+
+  private onSessionEvent(event: SessionEvent<TOwner>): void {
+    if (event.type === "ended") {
+      this.stats.recordEnd(event.session, event.status, event.reason);
+      this.scheduleForgetting(event.session.id);
+    }
+    this.emit(event);
+  }
+
+  private scheduleForgetting(id: string): void {
+    this.retention.get(id)?.cancel();
+    this.retention.set(
+      id,
+      this.opts.clock.setTimer(this.opts.retentionMs, () => {
+        this.retention.delete(id);
+        const session = this.sessions.get(id);
+        if (session && !isLive(session.status)) this.sessions.delete(id);
+      }),
+    );
+  }
+
+  private nameTaken(name: string): boolean {
+    for (const s of this.sessions.values()) if (s.name === name) return true;
+    return this.opts.history?.hasName(name) ?? false;
+  }
+
+  private uniqueId(): string {
+    for (let i = 0; i < 100; i++) {
+      const id = this.opts.newId();
+      if (!this.sessions.has(id)) return id;
+    }
+    throw new Error("could not generate a unique session id");
+  }
+
+  private resolveResume(ref: string): NonNullable<SessionInit<TOwner>["resume"]> & { workdir: string | undefined } {
+    const key = typeof ref === "string" ? ref.trim() : "";
+    if (!key) throw invalid("the session to resume is empty: give a session id, name or Claude session UUID");
+    const inMemory = this.find(key);
+    let past: PastSession | undefined = inMemory
+      ? { id: inMemory.id, name: inMemory.name, claudeSessionId: inMemory.claudeSessionId, workdir: inMemory.workdir, costUsd: inMemory.costUsd }
+      : undefined;
+    if (!past) {
+      const stored = this.opts.history?.findByRef(key);
+      if (Array.isArray(stored)) {
+        const list = stored as readonly PastSession[];
+        if (list.length > 1) {
+          throw new SessionError("AMBIGUOUS", `"${key}" matches ${list.length} stored sessions (${list.map((s) => s.id).join(", ")}); use the session id.`);
+        }
+        past = list[0];
+      } else {
+        past = stored as PastSession | undefined;
+      }
+    }
+    if (past) {
+      if (inMemory && isLive(inMemory.status) && !this.shuttingDown) {
+        // Two processes on one Claude conversation would interleave its transcript.
+        throw new SessionError("INVALID_ARGUMENT", `Session "${past.name}" (${past.id}) is still live: send it a message instead, or fork it.`);
+      }
+      if (!past.claudeSessionId) {
+        throw new SessionError("NOT_FOUND", `Session "${past.name}" (${past.id}) never reached Claude Code, so it has no conversation to resume.`);
+      }
+      return { sessionId: past.id, claudeSessionId: past.claudeSessionId, fork: false, costUsd: past.costUsd, workdir: past.workdir };
+    }
+    if (looksLikeUuid(key)) return { sessionId: undefined, claudeSessionId: key.toLowerCase(), fork: false, costUsd: 0, workdir: undefined };
+    throw new SessionError("NOT_FOUND", `No session to resume matches "${key}". Use a session id, name or Claude session UUID from the session list.`);
+  }
+
+  private resolveWorkdir(given: string | undefined, resume: { workdir: string | undefined } | undefined): string {
+    if (given !== undefined && (typeof given !== "string" || !given.trim())) throw invalid("workdir is empty: give an absolute directory path");
+    const original = resume?.workdir;
+    if (original && given !== undefined && path.resolve(given) !== path.resolve(original)) {
+      throw invalid(`a resumed session runs in its original workdir ${original}; leave workdir out (it was ${given})`);
+    }
+    const chosen = original ?? given ?? this.opts.defaultWorkdir;
+    if (!chosen) throw invalid("no workdir given and no defaultWorkdir configured: say which directory Claude Code should work in");
+    const dir = path.resolve(chosen);
+    let isDir: boolean;
+    try {
+      isDir = statSync(dir).isDirectory();
+    } catch {
+      throw invalid(`workdir ${dir} does not exist; create it or choose an existing directory`);
+    }
+    if (!isDir) throw invalid(`workdir ${dir} is a file, not a directory`);
+    return dir;
+  }
+
+  private checkRootBypass(mode: PermissionMode): boolean {
+    if (mode !== "bypassPermissions" || !this.opts.isRoot()) return false;
+    if (this.opts.baseEnv.IS_SANDBOX === "1") return true;
+    if (this.opts.allowRootBypass) return true;
+    throw new SessionError(
+      "FORBIDDEN",
+      "Claude Code refuses bypassPermissions when the gateway runs as root. Either set allowRootBypass: true in the plugin config (only inside a sandbox or container: it sets IS_SANDBOX=1 for Claude Code), run the gateway as a normal user, or launch with permission_mode \"acceptEdits\".",
+    );
+  }
+}

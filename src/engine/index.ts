@@ -1,0 +1,26 @@
+// The engine's public surface: everything outside src/engine imports from here.
+export { SessionEngine, type EngineOptions, type EngineListener, type PastSession, type SessionHistory } from "./engine.ts";
+export { SessionError, isSessionError, type ErrorCode } from "./errors.ts";
+export { systemClock, type Clock, type TimerHandle } from "./clock.ts";
+export { silentLogger, type Logger } from "./logger.ts";
+export { OutputBuffer, DEFAULT_OUTPUT_LIMITS, type OutputEntry, type OutputKind, type OutputLimits, type CatchUp } from "./output-buffer.ts";
+export { emptyStatsState, type StatsSnapshot, type StatsState, type SessionCostSummary } from "./stats.ts";
+export { nameFromPrompt, looksLikeUuid } from "./names.ts";
+export { summarizeToolInput } from "./tool-summary.ts";
+export {
+  isLive,
+  reasonText,
+  statusForReason,
+  LIVE_STATUSES,
+  TERMINAL_STATUSES,
+  PERMISSION_MODES,
+  type EndReason,
+  type LaunchRequest,
+  type LiveStatus,
+  type PermissionMode,
+  type SessionEvent,
+  type SessionEventType,
+  type SessionSnapshot,
+  type SessionStatus,
+  type TerminalStatus,
+} from "./types.ts";

@@ -1,0 +1,139 @@
+// The engine's vocabulary: statuses, terminal reasons, launch requests, snapshots and events.
+// Discriminated unions throughout, so a new kind is a compile error wherever it must be handled.
+import type { CatchUp, OutputEntry } from "./output-buffer.ts";
+
+export type LiveStatus = "starting" | "running" | "waiting";
+export type TerminalStatus = "completed" | "failed" | "killed" | "interrupted";
+export type SessionStatus = LiveStatus | TerminalStatus;
+
+export const LIVE_STATUSES: readonly LiveStatus[] = ["starting", "running", "waiting"];
+export const TERMINAL_STATUSES: readonly TerminalStatus[] = ["completed", "failed", "killed", "interrupted"];
+
+export function isLive(status: SessionStatus): status is LiveStatus {
+  return status === "starting" || status === "running" || status === "waiting";
+}
+
+export type PermissionMode = "default" | "plan" | "acceptEdits" | "bypassPermissions";
+export const PERMISSION_MODES: readonly PermissionMode[] = ["default", "plan", "acceptEdits", "bypassPermissions"];
+
+/** Why a session ended. Each terminal status has its own reasons. */
+export type EndReason =
+  | { kind: "done" }
+  | { kind: "idle"; idleMs: number }
+  | { kind: "budget"; limitUsd: number | undefined }
+  | { kind: "max_turns" }
+  | { kind: "api_error"; message: string; httpStatus: number | undefined }
+  | { kind: "error"; message: string }
+  | { kind: "killed"; by: string }
+  | { kind: "gateway_restart" };
+
+/** The canonical short reason text: "done", "idle", "budget", "api_error: …", "killed by …". */
+export function reasonText(reason: EndReason): string {
+  switch (reason.kind) {
+    case "done":
+    case "idle":
+    case "budget":
+    case "max_turns":
+      return reason.kind;
+    case "api_error":
+      return `api_error: ${reason.message}`;
+    case "error":
+      return `error: ${reason.message}`;
+    case "killed":
+      return `killed by ${reason.by}`;
+    case "gateway_restart":
+      return "gateway restart";
+    default: {
+      const never: never = reason;
+      return String(never);
+    }
+  }
+}
+
+export function statusForReason(reason: EndReason): TerminalStatus {
+  switch (reason.kind) {
+    case "done":
+    case "idle":
+      return "completed";
+    case "budget":
+    case "max_turns":
+    case "api_error":
+    case "error":
+      return "failed";
+    case "killed":
+      return "killed";
+    case "gateway_restart":
+      return "interrupted";
+    default: {
+      const never: never = reason;
+      return never;
+    }
+  }
+}
+
+/** What a launch asks for, already validated for types by the caller. */
+export interface LaunchRequest<TOwner> {
+  prompt: string;
+  workdir?: string;
+  name?: string;
+  model?: string;
+  maxBudgetUsd?: number;
+  /** Appended to Claude Code's own system prompt (the preset stays). */
+  systemPrompt?: string;
+  allowedTools?: readonly string[];
+  permissionMode?: PermissionMode;
+  /** One turn, then the session completes. */
+  multiTurnDisabled?: boolean;
+  /** Resume a Claude conversation: a session id, name or Claude session UUID. */
+  resume?: string;
+  /** With `resume`: continue in a new Claude session id, leaving the original untouched. */
+  fork?: boolean;
+  /** Extra environment for the child (e.g. the workdir's agentEnv). */
+  env?: Readonly<Record<string, string>>;
+  owner: TOwner;
+}
+
+/** A plain, serialisable view of one session. */
+export interface SessionSnapshot<TOwner> {
+  id: string;
+  name: string;
+  status: SessionStatus;
+  /** Set once the session has ended. */
+  reason: EndReason | undefined;
+  /** The launch prompt. */
+  prompt: string;
+  workdir: string;
+  model: string | undefined;
+  permissionMode: PermissionMode;
+  maxBudgetUsd: number | undefined;
+  multiTurn: boolean;
+  claudeSessionId: string | undefined;
+  resumedFrom: { sessionId: string | undefined; claudeSessionId: string; fork: boolean } | undefined;
+  owner: TOwner;
+  pid: number | undefined;
+  costUsd: number;
+  turns: number;
+  createdAt: number;
+  endedAt: number | undefined;
+  durationMs: number;
+  lastSeq: number;
+  /** The text of the last result, if any. */
+  lastResult: string | undefined;
+}
+
+/** Everything the engine reports; the notifier and stats consume these. */
+export type SessionEvent<TOwner> =
+  | { type: "launched"; session: SessionSnapshot<TOwner> }
+  | { type: "claude_session"; session: SessionSnapshot<TOwner>; claudeSessionId: string }
+  | { type: "turn_started"; session: SessionSnapshot<TOwner> }
+  | { type: "output"; session: SessionSnapshot<TOwner>; entry: OutputEntry }
+  | { type: "waiting"; session: SessionSnapshot<TOwner>; lastText: string; interrupted: boolean }
+  | { type: "responded"; session: SessionSnapshot<TOwner>; message: string; interrupted: boolean }
+  | { type: "ended"; session: SessionSnapshot<TOwner>; status: TerminalStatus; reason: EndReason };
+
+export type SessionEventType = SessionEvent<unknown>["type"];
+
+export interface OutputView {
+  session: string;
+  catchUp: CatchUp;
+}
