@@ -120,7 +120,8 @@ export class SessionEngine<TOwner = unknown> {
     }
     if (request.fork && request.resume === undefined) throw invalid("fork needs a session to resume: give the session to fork");
 
-    const resume = request.resume !== undefined ? this.resolveResume(request.resume) : undefined;
+    const givenName = request.name !== undefined ? validateGivenName(request.name) : undefined;
+    const resume = request.resume !== undefined ? { ...this.resolveResume(request.resume), fork: request.fork === true } : undefined;
     const workdir = this.resolveWorkdir(request.workdir, resume);
     const sandbox = this.checkRootBypass(permissionMode);
 
@@ -129,15 +130,12 @@ export class SessionEngine<TOwner = unknown> {
       const names = live.map((s) => `${s.name} (${s.id}, ${s.status})`).join(", ");
       throw new SessionError(
         "LIMIT_REACHED",
-        `${live.length} sessions are live, the limit is ${this.opts.maxSessions}: ${names}. Kill or finish one, or raise maxSessions.`,
+        `${live.length === 1 ? "1 session is" : `${live.length} sessions are`} live, the limit is ${this.opts.maxSessions}: ${names}. Kill or finish one, or raise maxSessions.`,
         { live: live.map((s) => ({ id: s.id, name: s.name, status: s.status })) },
       );
     }
 
-    const name = dedupeName(
-      request.name !== undefined ? validateGivenName(request.name) : nameFromPrompt(prompt),
-      (n) => this.nameTaken(n),
-    );
+    const name = dedupeName(givenName ?? nameFromPrompt(prompt), (n) => this.nameTaken(n));
     const id = this.uniqueId();
     const init: SessionInit<TOwner> = {
       id,
@@ -212,10 +210,11 @@ export class SessionEngine<TOwner = unknown> {
     const byId = this.sessions.get(key);
     if (byId) return byId;
     const lower = key.toLowerCase();
-    const byName = [...this.sessions.values()].filter((s) => s.name === lower);
-    // Names are unique among sessions in memory; if a later one reused a name, the newest wins.
-    if (byName.length > 0) return byName[byName.length - 1];
-    return [...this.sessions.values()].find((s) => s.claudeSessionId === lower);
+    // Names are unique; several sessions can share a Claude session id (resumes): the newest wins.
+    let match: Session<TOwner> | undefined;
+    for (const s of this.sessions.values()) if (s.name === lower) return s;
+    for (const s of this.sessions.values()) if (s.claudeSessionId === lower) match = s;
+    return match;
   }
 
   snapshot(ref: string): SessionSnapshot<TOwner> {
@@ -290,7 +289,7 @@ export class SessionEngine<TOwner = unknown> {
     throw new Error("could not generate a unique session id");
   }
 
-  private resolveResume(ref: string): NonNullable<SessionInit<TOwner>["resume"]> & { workdir: string | undefined } {
+  private resolveResume(ref: string): Omit<NonNullable<SessionInit<TOwner>["resume"]>, "fork"> & { workdir: string | undefined } {
     const key = typeof ref === "string" ? ref.trim() : "";
     if (!key) throw invalid("the session to resume is empty: give a session id, name or Claude session UUID");
     const inMemory = this.find(key);
@@ -317,9 +316,9 @@ export class SessionEngine<TOwner = unknown> {
       if (!past.claudeSessionId) {
         throw new SessionError("NOT_FOUND", `Session "${past.name}" (${past.id}) never reached Claude Code, so it has no conversation to resume.`);
       }
-      return { sessionId: past.id, claudeSessionId: past.claudeSessionId, fork: false, costUsd: past.costUsd, workdir: past.workdir };
+      return { sessionId: past.id, claudeSessionId: past.claudeSessionId, costUsd: past.costUsd, workdir: past.workdir };
     }
-    if (looksLikeUuid(key)) return { sessionId: undefined, claudeSessionId: key.toLowerCase(), fork: false, costUsd: 0, workdir: undefined };
+    if (looksLikeUuid(key)) return { sessionId: undefined, claudeSessionId: key.toLowerCase(), costUsd: 0, workdir: undefined };
     throw new SessionError("NOT_FOUND", `No session to resume matches "${key}". Use a session id, name or Claude session UUID from the session list.`);
   }
 

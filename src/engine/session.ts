@@ -454,8 +454,9 @@ export class Session<TOwner> {
   }
 
   /**
-   * Makes sure the CLI process is gone: input closed (graceful exit), then after `graceMs`
-   * the query is closed, then SIGTERM and SIGKILL, each bounded.
+   * Makes sure the CLI process is gone. Graceful (graceMs > 0): input closed, then the query
+   * closed after graceMs. Forced (graceMs = 0, a kill): the query closed and SIGTERM at once.
+   * SIGKILL follows when the process outlives the bound.
    */
   private async stopProcess(graceMs: number): Promise<void> {
     this.input.close();
@@ -466,9 +467,9 @@ export class Session<TOwner> {
     }
     if (graceMs > 0 && (await withTimeout(this.childExit, graceMs))) return;
     this.query?.close();
-    if (await withTimeout(this.childExit, 2000)) return;
+    if (graceMs > 0 && (await withTimeout(this.childExit, 2000))) return;
     child.kill("SIGTERM");
-    if (await withTimeout(this.childExit, 2000)) return;
+    if (await withTimeout(this.childExit, 3000)) return;
     this.deps.logger.warn(`session ${this.id}: Claude Code (pid ${child.pid}) ignored SIGTERM; sending SIGKILL`);
     child.kill("SIGKILL");
     await withTimeout(this.childExit, 5000);
