@@ -59,6 +59,10 @@ export interface EngineOptions {
   history?: SessionHistory;
   stats?: StatsState;
   exitGraceMs?: number;
+  /** Policy for the resolved workdir of every launch (e.g. an allow-list); throws to refuse. */
+  checkWorkdir?: (workdir: string) => void;
+  /** Extra child environment for a workdir (e.g. per-workdir agentEnv); a launch's own env wins. */
+  envForWorkdir?: (workdir: string) => Readonly<Record<string, string>>;
 }
 
 export type EngineListener<TOwner> = (event: SessionEvent<TOwner>) => void;
@@ -71,9 +75,9 @@ export class SessionEngine<TOwner = unknown> {
   private readonly listeners = new Set<EngineListener<TOwner>>();
   private readonly stats: StatsRecorder;
   private readonly opts: Required<
-    Omit<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "stats">
+    Omit<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "stats" | "checkWorkdir" | "envForWorkdir">
   > &
-    Pick<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history">;
+    Pick<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "checkWorkdir" | "envForWorkdir">;
   private shuttingDown = false;
 
   constructor(options: EngineOptions = {}) {
@@ -96,6 +100,8 @@ export class SessionEngine<TOwner = unknown> {
       pathToClaudeCodeExecutable: options.pathToClaudeCodeExecutable,
       history: options.history,
       exitGraceMs: options.exitGraceMs ?? 5000,
+      checkWorkdir: options.checkWorkdir,
+      envForWorkdir: options.envForWorkdir,
     };
     this.stats = new StatsRecorder(options.stats);
   }
@@ -123,6 +129,7 @@ export class SessionEngine<TOwner = unknown> {
     const givenName = request.name !== undefined ? validateGivenName(request.name) : undefined;
     const resume = request.resume !== undefined ? { ...this.resolveResume(request.resume), fork: request.fork === true } : undefined;
     const workdir = this.resolveWorkdir(request.workdir, resume);
+    this.opts.checkWorkdir?.(workdir);
     const sandbox = this.checkRootBypass(permissionMode);
 
     const live = this.liveSessions();
@@ -135,7 +142,8 @@ export class SessionEngine<TOwner = unknown> {
       );
     }
 
-    const name = dedupeName(givenName ?? nameFromPrompt(prompt), (n) => this.nameTaken(n));
+    // A resumed session keeps its family name: "api-fix" resumes as "api-fix-2".
+    const name = dedupeName(givenName ?? resume?.name ?? nameFromPrompt(prompt), (n) => this.nameTaken(n));
     const id = this.uniqueId();
     const init: SessionInit<TOwner> = {
       id,
@@ -149,7 +157,7 @@ export class SessionEngine<TOwner = unknown> {
       permissionMode,
       multiTurn: !request.multiTurnDisabled,
       resume,
-      env: buildChildEnv({ base: this.opts.baseEnv, overrides: request.env ?? {}, sandbox }),
+      env: buildChildEnv({ base: this.opts.baseEnv, overrides: { ...this.opts.envForWorkdir?.(workdir), ...request.env }, sandbox }),
       owner: request.owner,
     };
     const session = new Session<TOwner>(init, {
@@ -170,11 +178,11 @@ export class SessionEngine<TOwner = unknown> {
     return session.snapshot();
   }
 
-  async respond(ref: string, message: string, options: { interrupt?: boolean } = {}): Promise<SessionSnapshot<TOwner>> {
+  async respond(ref: string, message: string, options: { interrupt?: boolean; by?: string } = {}): Promise<SessionSnapshot<TOwner>> {
     const text = typeof message === "string" ? message.trim() : "";
     if (!text) throw invalid("message is empty: say what to send to Claude Code");
     const session = this.get(ref);
-    await session.respond(text, options.interrupt === true);
+    await session.respond(text, options.interrupt === true, options.by ?? "user");
     return session.snapshot();
   }
 
@@ -289,7 +297,7 @@ export class SessionEngine<TOwner = unknown> {
     throw new Error("could not generate a unique session id");
   }
 
-  private resolveResume(ref: string): Omit<NonNullable<SessionInit<TOwner>["resume"]>, "fork"> & { workdir: string | undefined } {
+  private resolveResume(ref: string): Omit<NonNullable<SessionInit<TOwner>["resume"]>, "fork"> & { workdir: string | undefined; name: string | undefined } {
     const key = typeof ref === "string" ? ref.trim() : "";
     if (!key) throw invalid("the session to resume is empty: give a session id, name or Claude session UUID");
     const inMemory = this.find(key);
@@ -316,9 +324,9 @@ export class SessionEngine<TOwner = unknown> {
       if (!past.claudeSessionId) {
         throw new SessionError("NOT_FOUND", `Session "${past.name}" (${past.id}) never reached Claude Code, so it has no conversation to resume.`);
       }
-      return { sessionId: past.id, claudeSessionId: past.claudeSessionId, costUsd: past.costUsd, workdir: past.workdir };
+      return { sessionId: past.id, claudeSessionId: past.claudeSessionId, costUsd: past.costUsd, workdir: past.workdir, name: past.name.replace(/-\d+$/, "") };
     }
-    if (looksLikeUuid(key)) return { sessionId: undefined, claudeSessionId: key.toLowerCase(), costUsd: 0, workdir: undefined };
+    if (looksLikeUuid(key)) return { sessionId: undefined, claudeSessionId: key.toLowerCase(), costUsd: 0, workdir: undefined, name: undefined };
     throw new SessionError("NOT_FOUND", `No session to resume matches "${key}". Use a session id, name or Claude session UUID from the session list.`);
   }
 

@@ -1,6 +1,6 @@
 // The engine's public surface: everything outside src/engine imports from here.
 export { SessionEngine, type EngineOptions, type EngineListener, type PastSession, type SessionHistory } from "./engine.ts";
-export { SessionError, isSessionError, type ErrorCode } from "./errors.ts";
+export { SessionError, isSessionError, invalid, type ErrorCode } from "./errors.ts";
 export { systemClock, type Clock, type TimerHandle } from "./clock.ts";
 export { silentLogger, type Logger } from "./logger.ts";
 export { OutputBuffer, DEFAULT_OUTPUT_LIMITS, type OutputEntry, type OutputKind, type OutputLimits, type CatchUp } from "./output-buffer.ts";

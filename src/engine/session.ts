@@ -164,7 +164,7 @@ export class Session<TOwner> {
   }
 
   /** Sends a follow-up. With `interrupt`, the current turn is stopped first. */
-  async respond(message: string, interrupt: boolean): Promise<void> {
+  async respond(message: string, interrupt: boolean, by: string): Promise<void> {
     this.assertAcceptsInput("send a message to");
     if (interrupt && (this.status_ === "running" || this.status_ === "starting")) {
       await this.interruptTurn();
@@ -175,7 +175,7 @@ export class Session<TOwner> {
     this.appendOutput("followup", message);
     const wasWaiting = this.status_ === "waiting";
     if (wasWaiting) this.status_ = "running";
-    this.deps.emit({ type: "responded", session: this.snapshot(), message, interrupted: interrupt });
+    this.deps.emit({ type: "responded", session: this.snapshot(), message, interrupted: interrupt, by });
     if (wasWaiting) this.deps.emit({ type: "turn_started", session: this.snapshot() });
   }
 

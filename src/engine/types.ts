@@ -128,7 +128,7 @@ export type SessionEvent<TOwner> =
   | { type: "turn_started"; session: SessionSnapshot<TOwner> }
   | { type: "output"; session: SessionSnapshot<TOwner>; entry: OutputEntry }
   | { type: "waiting"; session: SessionSnapshot<TOwner>; lastText: string; interrupted: boolean }
-  | { type: "responded"; session: SessionSnapshot<TOwner>; message: string; interrupted: boolean }
+  | { type: "responded"; session: SessionSnapshot<TOwner>; message: string; interrupted: boolean; by: string }
   | { type: "ended"; session: SessionSnapshot<TOwner>; status: TerminalStatus; reason: EndReason };
 
 export type SessionEventType = SessionEvent<unknown>["type"];

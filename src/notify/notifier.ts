@@ -1,0 +1,196 @@
+// Turns engine events into notices, foreground streams and agent wakes: one notice per
+// lifecycle event to the session's route, debounced live output to foreground conversations.
+import type { PluginConfig, Route } from "../config.ts";
+import type { Logger, OutputEntry, SessionEngine, SessionEvent, SessionSnapshot } from "../engine/index.ts";
+import type { ForegroundRegistry } from "../ops/foreground.ts";
+import { routeKey, type Owner } from "../ops/types.ts";
+import type { Delivery } from "./delivery.ts";
+import { endedNotice, launchedNotice, longRunningNotice, respondedNotice, waitingNotice, wakeText } from "./messages.ts";
+import { resolveRoute } from "./routing.ts";
+
+/** Starts a turn of the agent that owns a session, in-process. */
+export interface Waker {
+  wake(target: { agentId: string; sessionKey: string }, text: string): Promise<void>;
+}
+
+export interface NotifierOptions {
+  engine: SessionEngine<Owner>;
+  config: PluginConfig;
+  delivery: Delivery;
+  foreground: ForegroundRegistry;
+  logger: Logger;
+  waker?: Waker;
+  autoRespondsLeft: (sessionId: string) => number;
+  /** Observes every wake (for measurements); never affects delivery. */
+  onWake?: (info: { sessionId: string; ms: number; ok: boolean }) => void;
+}
+
+type Snap = SessionSnapshot<Owner>;
+
+interface PendingStream {
+  route: Route;
+  sessionId: string;
+  name: string;
+  lines: string[];
+  lastSeq: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export class Notifier {
+  private readonly opts: NotifierOptions;
+  private readonly streams = new Map<string, PendingStream>();
+  private readonly longRunTimers = new Map<string, NodeJS.Timeout>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(options: NotifierOptions) {
+    this.opts = options;
+  }
+
+  start(): void {
+    this.unsubscribe ??= this.opts.engine.subscribe((event) => this.onEvent(event));
+  }
+
+  /** Stops listening, flushes pending streams and waits for queued deliveries and wakes. */
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    for (const t of this.longRunTimers.values()) clearTimeout(t);
+    this.longRunTimers.clear();
+    for (const key of [...this.streams.keys()]) this.flush(key);
+    await this.idle();
+  }
+
+  /** Resolves when every notice, stream flush and wake started so far has finished. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0 || this.streams.size > 0) {
+      for (const key of [...this.streams.keys()]) this.flush(key);
+      await Promise.all([...this.inFlight]);
+    }
+    await this.opts.delivery.idle();
+  }
+
+  private onEvent(event: SessionEvent<Owner>): void {
+    const s = event.session;
+    switch (event.type) {
+      case "launched":
+        if (s.owner.origin !== "command") this.notify(s, launchedNotice(s), "launched");
+        this.startLongRunTimer(s);
+        return;
+      case "waiting":
+        this.flushSession(s.id);
+        this.notify(s, waitingNotice(s, event.lastText, event.interrupted), "waiting");
+        this.wake(s, wakeText(s, { kind: "waiting", lastText: event.lastText, autoRespondsLeft: this.opts.autoRespondsLeft(s.id) }));
+        return;
+      case "responded":
+        // A person's reply through a chat command is answered by the command itself.
+        if (!event.by.startsWith("user ")) this.notify(s, respondedNotice(s, event.message, event.by), "responded");
+        return;
+      case "output":
+        this.stream(s, event.entry);
+        return;
+      case "ended":
+        this.clearLongRunTimer(s.id);
+        this.flushSession(s.id);
+        for (const w of this.opts.foreground.watchers(s.id)) this.opts.foreground.detach(w.route, s.id);
+        this.notify(s, endedNotice(s, event.reason), `ended:${event.status}`);
+        this.wake(s, wakeText(s, { kind: "ended", reason: event.reason }));
+        return;
+      case "claude_session":
+      case "turn_started":
+        return;
+      default: {
+        const never: never = event;
+        void never;
+      }
+    }
+  }
+
+  private notify(s: Snap, text: string, what: string): void {
+    const resolved = resolveRoute(this.opts.config, s.owner, s.workdir);
+    if (!resolved) {
+      this.opts.logger.warn(`session ${s.id}: no route for the ${what} notice (no launching conversation, agentChannels match or fallbackChannel)`);
+      return;
+    }
+    this.track(this.opts.delivery.enqueue(resolved.route, text, `${what} notice of session ${s.id}`));
+  }
+
+  private wake(s: Snap, text: string): void {
+    const { waker } = this.opts;
+    const { agentId, sessionKey, origin } = s.owner;
+    // Only sessions an agent launched through its tools wake it; people drive their own.
+    if (!waker || origin !== "tool" || !agentId || !sessionKey) return;
+    const started = performance.now();
+    this.track(
+      waker.wake({ agentId, sessionKey }, text).then(
+        () => this.opts.onWake?.({ sessionId: s.id, ms: performance.now() - started, ok: true }),
+        (err: unknown) => {
+          this.opts.logger.warn(`session ${s.id}: waking agent ${agentId} failed: ${err instanceof Error ? err.message : String(err)}`);
+          this.opts.onWake?.({ sessionId: s.id, ms: performance.now() - started, ok: false });
+        },
+      ),
+    );
+  }
+
+  private stream(s: Snap, entry: OutputEntry): void {
+    if (entry.kind === "followup" || entry.kind === "result") return;
+    const line = entry.kind === "tool_use" ? `🔧 ${entry.text}` : entry.kind === "tool_error" ? `⚠️ ${entry.text}` : entry.text;
+    for (const w of this.opts.foreground.watchers(s.id)) {
+      if (entry.seq <= w.lastSeq) continue;
+      const key = `${routeKey(w.route)}#${s.id}`;
+      let pending = this.streams.get(key);
+      if (!pending) {
+        pending = { route: w.route, sessionId: s.id, name: s.name, lines: [], lastSeq: w.lastSeq, timer: undefined };
+        this.streams.set(key, pending);
+      }
+      pending.lines.push(line);
+      pending.lastSeq = entry.seq;
+      if (!pending.timer) pending.timer = setTimeout(() => this.flush(key), this.opts.config.foregroundDebounceMs);
+    }
+  }
+
+  private flushSession(sessionId: string): void {
+    for (const [key, p] of this.streams) if (p.sessionId === sessionId) this.flush(key);
+  }
+
+  private flush(key: string): void {
+    const p = this.streams.get(key);
+    if (!p) return;
+    this.streams.delete(key);
+    if (p.timer) clearTimeout(p.timer);
+    if (p.lines.length === 0) return;
+    const several = this.opts.foreground.watchersOf(p.route).length > 1;
+    const text = (several ? `[${p.name}]\n` : "") + p.lines.join("\n");
+    this.opts.foreground.markSeen(p.route, p.sessionId, p.lastSeq);
+    this.track(this.opts.delivery.enqueue(p.route, text, `live output of session ${p.sessionId}`));
+  }
+
+  private startLongRunTimer(s: Snap): void {
+    const minutes = this.opts.config.longRunningNoticeMinutes;
+    if (minutes <= 0) return;
+    const timer = setTimeout(() => {
+      this.longRunTimers.delete(s.id);
+      const now = this.opts.engine.find(s.id)?.snapshot();
+      if (!now || (now.status !== "running" && now.status !== "starting")) return;
+      if (this.opts.foreground.watchers(s.id).length > 0) return; // someone is watching it live
+      this.notify(now, longRunningNotice(now), "long-running");
+    }, minutes * 60_000);
+    timer.unref();
+    this.longRunTimers.set(s.id, timer);
+  }
+
+  private clearLongRunTimer(id: string): void {
+    const t = this.longRunTimers.get(id);
+    if (t) clearTimeout(t);
+    this.longRunTimers.delete(id);
+  }
+
+  private track<T>(p: Promise<T>): void {
+    const tracked = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inFlight.add(tracked);
+    void tracked.then(() => this.inFlight.delete(tracked));
+  }
+}

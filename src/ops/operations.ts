@@ -1,0 +1,235 @@
+// The operations: one implementation of launch, respond, kill, output, list, fg, bg, resume and
+// stats that every surface (tools, chat commands, RPC) calls. Typed results; no formatting.
+import { agentEnvFor, isUnder, type PluginConfig } from "../config.ts";
+import {
+  isLive,
+  SessionError,
+  type OutputEntry,
+  type SessionEngine,
+  type SessionSnapshot,
+  type StatsSnapshot,
+} from "../engine/index.ts";
+import type { ForegroundRegistry } from "./foreground.ts";
+import {
+  parseBgInput,
+  parseFgInput,
+  parseLaunchInput,
+  parseListInput,
+  parseNoInput,
+  parseOutputInput,
+  parseRespondInput,
+  parseResumeInput,
+  parseSessionRef,
+  type LaunchInput,
+} from "./inputs.ts";
+import { callerLabel, type Caller, type Owner } from "./types.ts";
+
+export type Snapshot = SessionSnapshot<Owner>;
+
+/** Checks run before an agent's launch (the safety checks); throw a SessionError to refuse. */
+export type PreLaunchCheck = (caller: Extract<Caller, { kind: "agent" }>, input: LaunchInput) => Promise<void> | void;
+
+export interface OperationsDeps {
+  engine: SessionEngine<Owner>;
+  config: PluginConfig;
+  foreground: ForegroundRegistry;
+  preLaunchChecks?: PreLaunchCheck;
+}
+
+export interface LaunchResult {
+  session: Snapshot;
+}
+export interface RespondResult {
+  session: Snapshot;
+  interrupted: boolean;
+  /** Agent replies in a row since the user last spoke (0 after a user's reply). */
+  autoResponds: number;
+}
+export interface OutputResult {
+  session: Snapshot;
+  entries: readonly OutputEntry[];
+  /** Entries that exist before the first returned one (trimmed or not asked for). */
+  earlier: number;
+}
+export interface ListResult {
+  sessions: Snapshot[];
+  total: number;
+  offset: number;
+}
+export interface FgResult {
+  session: Snapshot;
+  entries: readonly OutputEntry[];
+  /** Unseen entries trimmed from the buffer before this conversation could see them. */
+  missed: number;
+  /** Unseen entries left out because they exceed `lines`. */
+  skipped: number;
+  /** False when the session has ended: there is nothing left to stream. */
+  streaming: boolean;
+}
+export interface BgResult {
+  detached: Snapshot[];
+}
+
+export class Operations {
+  private readonly engine: SessionEngine<Owner>;
+  private readonly config: PluginConfig;
+  private readonly foreground: ForegroundRegistry;
+  private readonly preLaunchChecks: PreLaunchCheck | undefined;
+  /** Agent replies in a row per session, reset when a person replies. */
+  private readonly autoResponds = new Map<string, number>();
+
+  constructor(deps: OperationsDeps) {
+    this.engine = deps.engine;
+    this.config = deps.config;
+    this.foreground = deps.foreground;
+    this.preLaunchChecks = deps.preLaunchChecks;
+  }
+
+  async launch(caller: Caller, raw: unknown): Promise<LaunchResult> {
+    const input = parseLaunchInput(raw);
+    if (input.resumeSessionId !== undefined) this.assertResumable(caller, input.resumeSessionId);
+    if (caller.kind === "agent" && !this.config.skipSafetyChecks && this.preLaunchChecks) await this.preLaunchChecks(caller, input);
+    const owner: Owner = { agentId: caller.agentId, route: caller.route, sessionKey: caller.sessionKey, origin: caller.kind === "agent" ? "tool" : caller.origin };
+    const session = this.engine.launch({
+      prompt: input.prompt,
+      name: input.name,
+      workdir: input.workdir,
+      model: input.model ?? this.config.defaultModel,
+      maxBudgetUsd: input.maxBudgetUsd ?? this.config.defaultBudgetUsd,
+      systemPrompt: input.systemPrompt,
+      allowedTools: input.allowedTools,
+      permissionMode: input.permissionMode ?? this.config.permissionMode,
+      multiTurnDisabled: input.multiTurnDisabled,
+      resume: input.resumeSessionId,
+      fork: input.forkSession,
+      owner,
+    });
+    return { session };
+  }
+
+  async resume(caller: Caller, raw: unknown): Promise<LaunchResult> {
+    const input = parseResumeInput(raw);
+    return this.launch(caller, { prompt: input.prompt, resume_session_id: input.session, fork_session: input.fork });
+  }
+
+  async respond(caller: Caller, raw: unknown): Promise<RespondResult> {
+    const input = parseRespondInput(raw);
+    const target = this.visible(caller, input.session);
+    const byAgent = caller.kind === "agent" && !input.userInitiated;
+    let count = 0;
+    if (byAgent) {
+      count = (this.autoResponds.get(target.id) ?? 0) + 1;
+      const max = this.config.maxAutoResponds;
+      if (count > max) {
+        throw new SessionError(
+          "LIMIT_REACHED",
+          `You have answered session "${target.name}" ${max} times in a row without the user (maxAutoResponds = ${max}). Ask the user what to do, then call claude_respond with userInitiated: true.`,
+        );
+      }
+    }
+    const by = caller.kind === "agent" && input.userInitiated ? `user via agent ${caller.agentId}` : callerLabel(caller);
+    const session = await this.engine.respond(target.id, input.message, { interrupt: input.interrupt, by });
+    this.autoResponds.set(target.id, count);
+    return { session, interrupted: input.interrupt, autoResponds: count };
+  }
+
+  async kill(caller: Caller, raw: unknown): Promise<{ session: Snapshot }> {
+    const input = parseSessionRef(raw, "kill");
+    const target = this.visible(caller, input.session);
+    return { session: await this.engine.kill(target.id, callerLabel(caller)) };
+  }
+
+  output(caller: Caller, raw: unknown): OutputResult {
+    const input = parseOutputInput(raw);
+    const target = this.visible(caller, input.session);
+    const buffer = this.engine.get(target.id).output;
+    const entries = input.full ? buffer.all() : buffer.tail(input.lines);
+    const earlier = (entries[0]?.seq ?? buffer.lastSeq + 1) - 1;
+    return { session: this.engine.snapshot(target.id), entries, earlier };
+  }
+
+  list(caller: Caller, raw: unknown): ListResult {
+    const input = parseListInput(raw);
+    const all = this.engine
+      .list()
+      .filter((s) => this.canSee(caller, s))
+      .filter((s) => input.status === "all" || s.status === input.status || (input.status === "running" && s.status === "starting"));
+    return { sessions: all.slice(input.offset, input.offset + input.limit), total: all.length, offset: input.offset };
+  }
+
+  stats(_caller: Caller, raw: unknown): StatsSnapshot {
+    parseNoInput(raw, "stats");
+    return this.engine.getStats();
+  }
+
+  fg(caller: Caller, raw: unknown): FgResult {
+    const input = parseFgInput(raw);
+    const route = this.requireRoute(caller, "foreground");
+    const target = this.visible(caller, input.session);
+    const buffer = this.engine.get(target.id).output;
+    const catchUp = buffer.after(this.foreground.lastSeen(route, target.id));
+    const skipped = Math.max(0, catchUp.entries.length - input.lines);
+    const entries = catchUp.entries.slice(skipped);
+    this.foreground.markSeen(route, target.id, catchUp.lastSeq);
+    const streaming = isLive(target.status);
+    if (streaming) this.foreground.attach(route, target.id);
+    return { session: target, entries, missed: catchUp.missed, skipped, streaming };
+  }
+
+  bg(caller: Caller, raw: unknown): BgResult {
+    const input = parseBgInput(raw);
+    const route = this.requireRoute(caller, "background");
+    if (input.session !== undefined) {
+      const target = this.visible(caller, input.session);
+      this.foreground.detach(route, target.id);
+      return { detached: [target] };
+    }
+    const ids = this.foreground.detach(route);
+    return { detached: ids.flatMap((id) => this.engine.find(id)?.snapshot() ?? []) };
+  }
+
+  /** How many more times the owning agent may answer this session before it must ask the user. */
+  autoRespondsLeft(sessionId: string): number {
+    return Math.max(0, this.config.maxAutoResponds - (this.autoResponds.get(sessionId) ?? 0));
+  }
+
+  /** Whether `caller` may see `session`: operators see all, an agent only what it launched. */
+  canSee(caller: Caller, session: Snapshot): boolean {
+    return caller.kind === "operator" || session.owner.agentId === caller.agentId;
+  }
+
+  /** The session a ref names, if this caller may see it; otherwise NOT_FOUND (existence is not leaked). */
+  private visible(caller: Caller, ref: string): Snapshot {
+    const session = this.engine.get(ref).snapshot();
+    if (!this.canSee(caller, session)) {
+      throw new SessionError("NOT_FOUND", `No session of yours matches "${ref}". Use claude_sessions to list your sessions.`);
+    }
+    return session;
+  }
+
+  private assertResumable(caller: Caller, ref: string): void {
+    const found = this.engine.find(ref);
+    if (found && !this.canSee(caller, found.snapshot())) {
+      throw new SessionError("NOT_FOUND", `No session of yours to resume matches "${ref}". Use claude_sessions to list your sessions.`);
+    }
+  }
+
+  private requireRoute(caller: Caller, what: string): NonNullable<Caller["route"]> {
+    if (!caller.route) {
+      throw new SessionError("INVALID_ARGUMENT", `${what} works per conversation, and this call came from none; use it from a chat, or read output with claude_output.`);
+    }
+    return caller.route;
+  }
+
+  /** Engine hooks derived from the config: the workdir allow-list and per-workdir environment. */
+  static engineHooks(config: PluginConfig): { checkWorkdir: (dir: string) => void; envForWorkdir: (dir: string) => Record<string, string> } {
+    return {
+      checkWorkdir: (dir) => {
+        if (config.allowedWorkdirs.length > 0 && !config.allowedWorkdirs.some((prefix) => isUnder(dir, prefix))) {
+          throw new SessionError("FORBIDDEN", `workdir ${dir} is outside allowedWorkdirs (${config.allowedWorkdirs.join(", ")}); choose a directory inside one of them`);
+        }
+      },
+      envForWorkdir: (dir) => agentEnvFor(config, dir),
+    };
+  }
+}
