@@ -1,0 +1,60 @@
+// Public entry point of the offline model: a local Anthropic Messages API stand-in for Claude Code.
+export {
+  startOfflineModel,
+  STALL_DEFAULT_TEXT,
+  DROP_TEXT,
+  type OfflineModel,
+  type OfflineModelOptions,
+  type ReplyHandler,
+  type Fallback,
+  type ReplySource,
+  type HttpExchange,
+} from "./server.ts";
+export {
+  defaultUsage,
+  errorTypeForStatus,
+  normalizeMessage,
+  DEFAULT_INPUT_TOKENS,
+  type Usage,
+  type StopReason,
+  type ReplyBlock,
+  type TextBlock,
+  type ToolUseBlock,
+  type StreamingOptions,
+  type TextReply,
+  type ToolUseReply,
+  type MessageReply,
+  type StallReply,
+  type ErrorReply,
+  type DropReply,
+  type ScriptedReply,
+} from "./script.ts";
+export {
+  parseRequest,
+  findWorkdir,
+  findSessionId,
+  findOutputSchema,
+  isSystemReminder,
+  isCompactionPrompt,
+  classifyRequest,
+  type ReceivedRequest,
+  type ToolResultInfo,
+  type ApiMessage,
+  type ContentBlock,
+  type RequestKind,
+} from "./request.ts";
+export {
+  demoReply,
+  auxiliaryReply,
+  parseDemoTask,
+  planTask,
+  chatAnswer,
+  compactionSummary,
+  sessionTitle,
+  sampleFromSchema,
+  DEFAULT_FILE_CONTENT,
+  type DemoTask,
+  type PlannedCall,
+} from "./demo.ts";
+export { sseEvent, messageStreamEvents, messageJsonBody, errorBody } from "./sse.ts";
+export { offlineClaudeEnv } from "./env.ts";
