@@ -1,0 +1,222 @@
+// The chat commands (/claude, /claude_respond, …): parse the text after the command into the same
+// parameters the tools take, call the operation, reply with the same rendering.
+import type { Route } from "../config.ts";
+import { invalid } from "../engine/index.ts";
+import { LIST_STATUSES } from "../ops/inputs.ts";
+import type { Caller } from "../ops/types.ts";
+import { consoleLogger, toFailure } from "./errors.ts";
+import { bgText, fgText, killText, launchText, listText, outputText, respondText, statsText } from "./present.ts";
+import type { PluginServices, ServicesRef } from "./services.ts";
+
+/** What the host tells a command handler about the message. */
+export interface CommandContext {
+  channel: string;
+  channelId?: string;
+  senderId?: string;
+  from?: string;
+  to?: string;
+  accountId?: string;
+  messageThreadId?: string | number;
+  agentId?: string;
+  sessionKey?: string;
+  args?: string;
+}
+
+export interface CommandSpec {
+  name: string;
+  description: string;
+  usage: string;
+  run: (services: PluginServices, caller: Caller, args: string) => Promise<string>;
+}
+
+/** Splits "a b 'c d' \"e\"" into words, honouring quotes. */
+export function splitArgs(text: string): string[] {
+  const out: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : (m[2] ?? m[3] ?? ""));
+  return out;
+}
+
+interface FlagSpec {
+  /** flag → parameter name; value flags take the next word. */
+  values?: Record<string, string>;
+  booleans?: Record<string, string>;
+}
+
+/**
+ * Reads leading flags, then the rest. Flags must come before the positional text: a flag after
+ * it is an error, not silently part of the prompt (use `--` to pass text that starts with `--`).
+ */
+export function parseFlags(words: string[], spec: FlagSpec, usage: string): { params: Record<string, unknown>; rest: string[] } {
+  const params: Record<string, unknown> = {};
+  let i = 0;
+  for (; i < words.length; i++) {
+    const w = words[i]!;
+    if (w === "--") {
+      i++;
+      break;
+    }
+    if (!w.startsWith("--")) break;
+    const [flag, inline] = w.includes("=") ? [w.slice(0, w.indexOf("=")), w.slice(w.indexOf("=") + 1)] : [w, undefined];
+    const valueKey = spec.values?.[flag];
+    const boolKey = spec.booleans?.[flag];
+    if (valueKey) {
+      const value = inline ?? words[++i];
+      if (value === undefined || value === "") throw invalid(`${flag} needs a value. Usage: ${usage}`);
+      params[valueKey] = value;
+    } else if (boolKey) {
+      params[boolKey] = true;
+    } else {
+      const known = [...Object.keys(spec.values ?? {}), ...Object.keys(spec.booleans ?? {})];
+      throw invalid(`unknown flag ${flag}${known.length ? ` (known: ${known.join(", ")})` : ""}. Usage: ${usage}`);
+    }
+  }
+  const rest = words.slice(i);
+  const known = new Set([...Object.keys(spec.values ?? {}), ...Object.keys(spec.booleans ?? {})]);
+  const misplaced = rest.find((w) => known.has(w.split("=")[0]!));
+  if (misplaced && words[i - 1] !== "--") throw invalid(`flags go before the text: ${misplaced} came after it. Usage: ${usage}`);
+  return { params, rest };
+}
+
+const LAUNCH_FLAGS: FlagSpec = {
+  values: { "--name": "name", "--workdir": "workdir", "--model": "model", "--budget": "max_budget_usd", "--mode": "permission_mode", "--system": "system_prompt", "--tools": "allowed_tools" },
+  booleans: { "--once": "multi_turn_disabled" },
+};
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: "claude",
+    description: "Launch a Claude Code session on a task",
+    usage: "/claude [--name N] [--workdir DIR] [--model M] [--budget USD] [--mode MODE] [--once] <prompt>",
+    run: async (s, caller, args) => {
+      const usage = "/claude [--name N] [--workdir DIR] [--model M] [--budget USD] [--mode MODE] [--once] <prompt>";
+      const { params, rest } = parseFlags(splitArgs(args), LAUNCH_FLAGS, usage);
+      if (rest.length === 0) throw invalid(`say what Claude Code should do. Usage: ${usage}`);
+      return launchText(await s.ops.launch(caller, { ...params, prompt: rest.join(" ") }));
+    },
+  },
+  {
+    name: "claude_respond",
+    description: "Send a follow-up to a Claude Code session",
+    usage: "/claude_respond [--interrupt] <session> <message>",
+    run: async (s, caller, args) => {
+      const usage = "/claude_respond [--interrupt] <session> <message>";
+      const { params, rest } = parseFlags(splitArgs(args), { booleans: { "--interrupt": "interrupt" } }, usage);
+      if (rest.length < 2) throw invalid(`give the session and the message. Usage: ${usage}`);
+      return respondText(await s.ops.respond(caller, { ...params, session: rest[0], message: rest.slice(1).join(" ") }));
+    },
+  },
+  {
+    name: "claude_fg",
+    description: "Stream a Claude Code session in this chat (with catch-up)",
+    usage: "/claude_fg <session> [lines]",
+    run: async (s, caller, args) => {
+      const words = splitArgs(args);
+      if (words.length < 1 || words.length > 2) throw invalid("usage: /claude_fg <session> [lines]");
+      return fgText(s.ops.fg(caller, { session: words[0], ...(words[1] !== undefined ? { lines: words[1] } : {}) }));
+    },
+  },
+  {
+    name: "claude_bg",
+    description: "Stop streaming a session here (all sessions if none given)",
+    usage: "/claude_bg [session]",
+    run: async (s, caller, args) => {
+      const words = splitArgs(args);
+      if (words.length > 1) throw invalid("usage: /claude_bg [session]");
+      return bgText(s.ops.bg(caller, words[0] !== undefined ? { session: words[0] } : {}));
+    },
+  },
+  {
+    name: "claude_kill",
+    description: "Kill a Claude Code session",
+    usage: "/claude_kill <session>",
+    run: async (s, caller, args) => {
+      const words = splitArgs(args);
+      if (words.length !== 1) throw invalid("usage: /claude_kill <session>");
+      return killText((await s.ops.kill(caller, { session: words[0] })).session);
+    },
+  },
+  {
+    name: "claude_output",
+    description: "Show a session's recent output",
+    usage: "/claude_output <session> [lines] [--full]",
+    run: async (s, caller, args) => {
+      const words = splitArgs(args);
+      const full = words.includes("--full");
+      const rest = words.filter((w) => w !== "--full");
+      if (rest.length < 1 || rest.length > 2 || rest.some((w) => w.startsWith("--"))) throw invalid("usage: /claude_output <session> [lines] [--full]");
+      return outputText(s.ops.output(caller, { session: rest[0], full, ...(rest[1] !== undefined ? { lines: rest[1] } : {}) }));
+    },
+  },
+  {
+    name: "claude_sessions",
+    description: "List Claude Code sessions",
+    usage: `/claude_sessions [${LIST_STATUSES.join("|")}]`,
+    run: async (s, caller, args) => {
+      const words = splitArgs(args);
+      if (words.length > 1) throw invalid(`usage: /claude_sessions [${LIST_STATUSES.join("|")}]`);
+      return listText(s.ops.list(caller, words[0] !== undefined ? { status: words[0] } : {}));
+    },
+  },
+  {
+    name: "claude_resume",
+    description: "Resume or fork an earlier Claude Code session; --list shows resumable ones",
+    usage: "/claude_resume [--fork] <session> [prompt] | /claude_resume --list",
+    run: async (s, caller, args) => {
+      const usage = "/claude_resume [--fork] <session> [prompt] | /claude_resume --list";
+      const { params, rest } = parseFlags(splitArgs(args), { booleans: { "--fork": "fork", "--list": "list" } }, usage);
+      if (params.list) {
+        if (rest.length > 0 || params.fork) throw invalid(`--list takes nothing else. Usage: ${usage}`);
+        const all = s.ops.list(caller, { limit: 500 });
+        const resumable = all.sessions.filter((x) => x.claudeSessionId && x.status !== "running" && x.status !== "starting" && x.status !== "waiting");
+        return listText({ sessions: resumable.slice(0, 20), total: resumable.length, offset: 0 }, "resumable sessions");
+      }
+      if (rest.length < 1) throw invalid(`name the session to resume. Usage: ${usage}`);
+      const prompt = rest.slice(1).join(" ");
+      return launchText(await s.ops.resume(caller, { session: rest[0], fork: params.fork === true, ...(prompt ? { prompt } : {}) }));
+    },
+  },
+  {
+    name: "claude_stats",
+    description: "Claude Code usage and costs",
+    usage: "/claude_stats",
+    run: async (s, caller, args) => {
+      if (splitArgs(args).length > 0) throw invalid("usage: /claude_stats (no arguments)");
+      return statsText(s.ops.stats(caller, {}));
+    },
+  },
+];
+
+export function commandRoute(ctx: CommandContext): Route | undefined {
+  const channel = ctx.channelId ?? ctx.channel;
+  const to = ctx.to ?? ctx.from;
+  if (!channel || !to) return undefined;
+  const route: Route = { channel, to };
+  if (ctx.accountId) route.accountId = ctx.accountId;
+  if (ctx.messageThreadId !== undefined && ctx.messageThreadId !== "") route.threadId = String(ctx.messageThreadId);
+  return route;
+}
+
+export function commandCaller(ctx: CommandContext): Caller {
+  const channel = ctx.channelId ?? ctx.channel;
+  return {
+    kind: "operator",
+    origin: "command",
+    label: `user ${ctx.senderId ?? ctx.from ?? "unknown"} on ${channel}`,
+    agentId: ctx.agentId,
+    sessionKey: ctx.sessionKey,
+    route: commandRoute(ctx),
+  };
+}
+
+/** Runs one command for a message; always answers with text, never throws. */
+export async function runCommand(spec: CommandSpec, services: ServicesRef, ctx: CommandContext): Promise<{ text: string }> {
+  let live: PluginServices | undefined;
+  try {
+    live = services.get();
+    return { text: await spec.run(live, commandCaller(ctx), ctx.args ?? "") };
+  } catch (err) {
+    const failure = toFailure(err, live?.logger ?? consoleLogger, `/${spec.name}`);
+    return { text: `⚠️ ${failure.message}` };
+  }
+}

@@ -1,0 +1,141 @@
+// Rendering of operation results, shared by tools, chat commands and RPC: a structured JSON view
+// of sessions and the human text ("display") the three surfaces show.
+import { reasonText, type OutputEntry, type StatsSnapshot } from "../engine/index.ts";
+import { launchedNotice } from "../notify/messages.ts";
+import { duration, usd } from "../notify/format.ts";
+import type { BgResult, FgResult, LaunchResult, ListResult, OutputResult, RespondResult, Snapshot } from "../ops/operations.ts";
+
+/** The JSON shape of a session in tool details and RPC payloads. */
+export interface SessionJson {
+  id: string;
+  name: string;
+  /** The session's status ("state" in tool details, where a top-level "status" would confuse the host). */
+  state: string;
+  reason: string | undefined;
+  workdir: string;
+  model: string | undefined;
+  permissionMode: string;
+  maxBudgetUsd: number | undefined;
+  multiTurn: boolean;
+  costUsd: number;
+  turns: number;
+  claudeSessionId: string | undefined;
+  resumedFrom: Snapshot["resumedFrom"];
+  agentId: string | undefined;
+  prompt: string;
+  createdAt: string;
+  endedAt: string | undefined;
+  durationMs: number;
+  lastSeq: number;
+}
+
+export function sessionJson(s: Snapshot): SessionJson {
+  return {
+    id: s.id,
+    name: s.name,
+    state: s.status,
+    reason: s.reason ? reasonText(s.reason) : undefined,
+    workdir: s.workdir,
+    model: s.model,
+    permissionMode: s.permissionMode,
+    maxBudgetUsd: s.maxBudgetUsd,
+    multiTurn: s.multiTurn,
+    costUsd: s.costUsd,
+    turns: s.turns,
+    claudeSessionId: s.claudeSessionId,
+    resumedFrom: s.resumedFrom,
+    agentId: s.owner.agentId,
+    prompt: s.prompt.length > 500 ? `${s.prompt.slice(0, 499)}…` : s.prompt,
+    createdAt: new Date(s.createdAt).toISOString(),
+    endedAt: s.endedAt !== undefined ? new Date(s.endedAt).toISOString() : undefined,
+    durationMs: s.durationMs,
+    lastSeq: s.lastSeq,
+  };
+}
+
+export function outputJson(e: OutputEntry): { seq: number; kind: string; text: string; at: string; tool?: string } {
+  return { seq: e.seq, kind: e.kind, text: e.text, at: new Date(e.at).toISOString(), ...(e.tool ? { tool: e.tool } : {}) };
+}
+
+function statusLine(s: Snapshot): string {
+  const state = s.reason ? `${s.status} (${reasonText(s.reason)})` : s.status;
+  return `${s.name} [${s.id}] ${state} · ${s.workdir} · ${usd(s.costUsd)} · ${duration(s.durationMs)}`;
+}
+
+export function entryLine(e: OutputEntry): string {
+  switch (e.kind) {
+    case "tool_use":
+      return `🔧 ${e.text}`;
+    case "tool_error":
+      return `⚠️ ${e.text}`;
+    case "followup":
+      return `↩️ ${e.text}`;
+    case "result":
+      return `✔ ${e.text}`;
+    case "text":
+      return e.text;
+    default: {
+      const never: never = e.kind;
+      return String(never);
+    }
+  }
+}
+
+export function launchText(r: LaunchResult): string {
+  const s = r.session;
+  const budget = s.maxBudgetUsd !== undefined ? `budget ${usd(s.maxBudgetUsd)}` : "no budget limit";
+  return `${launchedNotice(s)}\nWorkdir ${s.workdir} · ${s.permissionMode} · ${budget}${s.model ? ` · ${s.model}` : ""}. It runs in the background; you will be told when it needs input or finishes.`;
+}
+
+export function respondText(r: RespondResult): string {
+  return `↩️ Sent to ${r.session.name} [${r.session.id}]${r.interrupted ? " after interrupting its turn" : ""}.`;
+}
+
+export function killText(s: Snapshot): string {
+  return `⛔ Killed ${s.name} [${s.id}] (${usd(s.costUsd)} spent).`;
+}
+
+export function outputText(r: OutputResult): string {
+  const head = statusLine(r.session);
+  if (r.entries.length === 0) return `${head}\n(no output yet)`;
+  const earlier = r.earlier > 0 ? `… ${r.earlier} earlier entries not shown\n` : "";
+  return `${head}\n${earlier}${r.entries.map(entryLine).join("\n")}`;
+}
+
+export function listText(r: ListResult, what = "sessions"): string {
+  if (r.total === 0) return `No ${what}.`;
+  const lines = r.sessions.map(statusLine);
+  const more = r.total > r.offset + r.sessions.length ? `\n… ${r.total - r.offset - r.sessions.length} more (use offset)` : "";
+  return `${r.total} ${what}:\n${lines.join("\n")}${more}`;
+}
+
+export function statsText(s: StatsSnapshot): string {
+  const by = Object.entries(s.byStatus).map(([k, v]) => `${k} ${v}`).join(", ");
+  const days = Object.entries(s.costByDay).sort(([a], [b]) => b.localeCompare(a)).slice(0, 7).map(([d, c]) => `${d} ${usd(c)}`).join(", ");
+  return [
+    `Sessions launched: ${s.launched} (live ${s.live}; ${by})`,
+    `Total cost: ${usd(s.totalCostUsd)}${days ? ` (by day: ${days})` : ""}`,
+    `Average duration: ${s.averageDurationMs !== undefined ? duration(s.averageDurationMs) : "n/a"}`,
+    `Most expensive: ${s.mostExpensive ? `${s.mostExpensive.name} [${s.mostExpensive.id}] ${usd(s.mostExpensive.costUsd)}` : "n/a"}`,
+  ].join("\n");
+}
+
+export function fgText(r: FgResult): string {
+  const s = r.session;
+  const parts: string[] = [];
+  if (r.missed > 0) parts.push(`… ${r.missed} entries were trimmed before this chat saw them`);
+  if (r.skipped > 0) parts.push(`… ${r.skipped} earlier unseen entries skipped (see /claude_output ${s.name} --full)`);
+  parts.push(...r.entries.map(entryLine));
+  if (r.entries.length === 0 && r.missed === 0 && r.skipped === 0) parts.push("(nothing new since this chat last looked)");
+  parts.push(
+    r.streaming
+      ? `▶ ${s.name} [${s.id}] is in the foreground here (${s.status}); new output streams live. /claude_bg to stop.`
+      : `■ ${s.name} [${s.id}] has ended (${s.status}${s.reason ? `: ${reasonText(s.reason)}` : ""}); nothing more will stream.`,
+  );
+  return parts.join("\n");
+}
+
+export function bgText(r: BgResult): string {
+  if (r.detached.length === 0) return "No session was in the foreground here.";
+  return `Moved to the background: ${r.detached.map((s) => `${s.name} [${s.id}]`).join(", ")}. You will still get notices.`;
+}

@@ -1,0 +1,24 @@
+// The running plugin as surfaces see it: created by the service's start, absent before it.
+import { SessionError, type Logger } from "../engine/index.ts";
+import type { Operations } from "../ops/operations.ts";
+
+export interface PluginServices {
+  ops: Operations;
+  logger: Logger;
+}
+
+/** A late-bound reference to the running services: registration is synchronous, start is not. */
+export class ServicesRef {
+  private current: PluginServices | undefined;
+
+  set(services: PluginServices | undefined): void {
+    this.current = services;
+  }
+
+  get(): PluginServices {
+    if (!this.current) {
+      throw new SessionError("UNAVAILABLE", "The Claude Code service is not running in this gateway yet (it starts with the gateway); try again in a moment.");
+    }
+    return this.current;
+  }
+}

@@ -1,0 +1,224 @@
+// The agent tools: static definitions (name, label, description, TypeBox parameters) whose
+// execute parses nothing itself: the operations validate, the presenters render.
+import { Type, type TSchema } from "typebox";
+import type { Route } from "../config.ts";
+import type { Caller } from "../ops/types.ts";
+import { consoleLogger, toFailure } from "./errors.ts";
+import {
+  bgText,
+  fgText,
+  killText,
+  launchText,
+  listText,
+  outputJson,
+  outputText,
+  respondText,
+  sessionJson,
+  statsText,
+} from "./present.ts";
+import type { PluginServices, ServicesRef } from "./services.ts";
+
+/** What the host tells a tool factory about the calling agent. */
+export interface ToolCallerContext {
+  agentId?: string;
+  sessionKey?: string;
+  deliveryContext?: { channel?: string; to?: string; accountId?: string; threadId?: string | number };
+}
+
+export interface ToolResult {
+  content: Array<{ type: "text"; text: string }>;
+  details: Record<string, unknown>;
+}
+
+export interface ToolDefinition {
+  name: string;
+  label: string;
+  description: string;
+  parameters: TSchema;
+  execute: (toolCallId: string, params: unknown) => Promise<ToolResult>;
+}
+
+export const TOOL_NAMES = [
+  "claude_launch",
+  "claude_respond",
+  "claude_fg",
+  "claude_bg",
+  "claude_kill",
+  "claude_output",
+  "claude_sessions",
+  "claude_stats",
+] as const;
+
+const SESSION = Type.String({ description: "Session id, name, or Claude session UUID" });
+
+export function routeFromDelivery(d: ToolCallerContext["deliveryContext"]): Route | undefined {
+  if (!d?.channel || !d.to) return undefined;
+  const route: Route = { channel: d.channel, to: d.to };
+  if (d.accountId) route.accountId = d.accountId;
+  if (d.threadId !== undefined && d.threadId !== "") route.threadId = String(d.threadId);
+  return route;
+}
+
+export function toolCaller(ctx: ToolCallerContext): Caller {
+  return {
+    kind: "agent",
+    agentId: ctx.agentId ?? "main",
+    sessionKey: ctx.sessionKey,
+    route: routeFromDelivery(ctx.deliveryContext),
+  };
+}
+
+type Run = (services: PluginServices, caller: Caller, params: unknown) => Promise<{ text: string; details: Record<string, unknown> }>;
+
+interface Spec {
+  name: (typeof TOOL_NAMES)[number];
+  label: string;
+  description: string;
+  parameters: TSchema;
+  run: Run;
+}
+
+const SPECS: readonly Spec[] = [
+  {
+    name: "claude_launch",
+    label: "Launch Claude Code",
+    description:
+      "Start a Claude Code session in the background on a coding task in a directory. Returns at once with the session id and name; you are woken when Claude needs input or finishes. Resume an earlier session with resume_session_id (add fork_session to branch it).",
+    parameters: Type.Object({
+      prompt: Type.String({ description: "The task for Claude Code" }),
+      name: Type.Optional(Type.String({ description: "Short name (letters, digits, - _ .); derived from the prompt if omitted" })),
+      workdir: Type.Optional(Type.String({ description: "Absolute directory to work in (default: the plugin's defaultWorkdir)" })),
+      model: Type.Optional(Type.String({ description: "Claude model, e.g. sonnet or opus" })),
+      max_budget_usd: Type.Optional(Type.Number({ description: "Spending limit in USD (default: defaultBudgetUsd)" })),
+      system_prompt: Type.Optional(Type.String({ description: "Extra instructions appended to Claude Code's own system prompt" })),
+      allowed_tools: Type.Optional(Type.Array(Type.String(), { description: "Tools Claude may use without asking, e.g. [\"Bash(npm test*)\", \"Edit\"]" })),
+      resume_session_id: Type.Optional(Type.String({ description: "Resume this session (id, name or Claude UUID) in its original workdir" })),
+      fork_session: Type.Optional(Type.Boolean({ description: "With resume_session_id: continue in a new branch, leaving the original untouched" })),
+      multi_turn_disabled: Type.Optional(Type.Boolean({ description: "Run one turn and finish (no follow-ups)" })),
+      permission_mode: Type.Optional(
+        Type.Union([Type.Literal("default"), Type.Literal("plan"), Type.Literal("acceptEdits"), Type.Literal("bypassPermissions")], {
+          description: "Claude Code permission mode (default: the plugin's permissionMode)",
+        }),
+      ),
+    }),
+    run: async (s, caller, params) => {
+      const r = await s.ops.launch(caller, params);
+      return { text: launchText(r), details: { session: sessionJson(r.session) } };
+    },
+  },
+  {
+    name: "claude_respond",
+    label: "Reply to Claude Code",
+    description:
+      "Send a follow-up message to a Claude Code session (it starts a new turn). interrupt: stop the current turn first. Set userInitiated when you are relaying the user's own words (it resets the auto-reply limit).",
+    parameters: Type.Object({
+      session: SESSION,
+      message: Type.String({ description: "The message for Claude" }),
+      interrupt: Type.Optional(Type.Boolean({ description: "Stop the current turn before sending" })),
+      userInitiated: Type.Optional(Type.Boolean({ description: "True when the message comes from the user, not from you" })),
+    }),
+    run: async (s, caller, params) => {
+      const r = await s.ops.respond(caller, params);
+      return { text: respondText(r), details: { session: sessionJson(r.session), interrupted: r.interrupted, autoResponds: r.autoResponds } };
+    },
+  },
+  {
+    name: "claude_fg",
+    label: "Foreground a Claude Code session",
+    description: "Bring a session to the foreground of this conversation: returns what this conversation has not seen yet, then new output streams here live.",
+    parameters: Type.Object({
+      session: SESSION,
+      lines: Type.Optional(Type.Number({ description: "At most this many catch-up entries (default 30)" })),
+    }),
+    run: async (s, caller, params) => {
+      const r = s.ops.fg(caller, params);
+      return {
+        text: fgText(r),
+        details: { session: sessionJson(r.session), entries: r.entries.map(outputJson), missed: r.missed, skipped: r.skipped, streaming: r.streaming },
+      };
+    },
+  },
+  {
+    name: "claude_bg",
+    label: "Background Claude Code sessions",
+    description: "Stop streaming a session in this conversation (or every session, when none is named). Notices still arrive.",
+    parameters: Type.Object({ session: Type.Optional(SESSION) }),
+    run: async (s, caller, params) => {
+      const r = s.ops.bg(caller, params);
+      return { text: bgText(r), details: { detached: r.detached.map(sessionJson) } };
+    },
+  },
+  {
+    name: "claude_kill",
+    label: "Kill a Claude Code session",
+    description: "End a session and its Claude Code process now. It can be resumed later with claude_launch resume_session_id.",
+    parameters: Type.Object({ session: SESSION }),
+    run: async (s, caller, params) => {
+      const r = await s.ops.kill(caller, params);
+      return { text: killText(r.session), details: { session: sessionJson(r.session) } };
+    },
+  },
+  {
+    name: "claude_output",
+    label: "Read Claude Code output",
+    description: "Read a session's recent output (assistant text, one-line tool calls, tool errors, results, follow-ups).",
+    parameters: Type.Object({
+      session: SESSION,
+      lines: Type.Optional(Type.Number({ description: "The newest N entries (default 50)" })),
+      full: Type.Optional(Type.Boolean({ description: "Everything still in the buffer" })),
+    }),
+    run: async (s, caller, params) => {
+      const r = s.ops.output(caller, params);
+      return { text: outputText(r), details: { session: sessionJson(r.session), entries: r.entries.map(outputJson), earlier: r.earlier } };
+    },
+  },
+  {
+    name: "claude_sessions",
+    label: "List Claude Code sessions",
+    description: "List your Claude Code sessions, newest first, optionally filtered by status.",
+    parameters: Type.Object({
+      status: Type.Optional(
+        Type.Union(
+          ["all", "running", "waiting", "completed", "failed", "killed", "interrupted"].map((v) => Type.Literal(v)),
+          { description: "Filter (default all)" },
+        ),
+      ),
+    }),
+    run: async (s, caller, params) => {
+      const r = s.ops.list(caller, params);
+      return { text: listText(r), details: { sessions: r.sessions.map(sessionJson), total: r.total, offset: r.offset } };
+    },
+  },
+  {
+    name: "claude_stats",
+    label: "Claude Code usage stats",
+    description: "Sessions launched, by outcome, total and per-day cost, average duration, most expensive session.",
+    parameters: Type.Object({}),
+    run: async (s, caller, params) => {
+      const r = s.ops.stats(caller, params);
+      return { text: statsText(r), details: { stats: r } };
+    },
+  },
+];
+
+/** The eight tools, bound to the calling agent's context. */
+export function createTools(services: ServicesRef, ctx: ToolCallerContext): ToolDefinition[] {
+  const caller = toolCaller(ctx);
+  return SPECS.map((spec) => ({
+    name: spec.name,
+    label: spec.label,
+    description: spec.description,
+    parameters: spec.parameters,
+    execute: async (_toolCallId: string, params: unknown): Promise<ToolResult> => {
+      let live: PluginServices | undefined;
+      try {
+        live = services.get();
+        const { text, details } = await spec.run(live, caller, params);
+        return { content: [{ type: "text", text }], details };
+      } catch (err) {
+        const failure = toFailure(err, live?.logger ?? consoleLogger, spec.name);
+        throw new Error(failure.message);
+      }
+    },
+  }));
+}
