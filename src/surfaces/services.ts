@@ -10,12 +10,21 @@ export interface PluginServices {
 /** A late-bound reference to the running services: registration is synchronous, start is not. */
 export class ServicesRef {
   private current: PluginServices | undefined;
+  private failure: string | undefined;
 
   set(services: PluginServices | undefined): void {
     this.current = services;
+    this.failure = undefined;
+  }
+
+  /** The service could not start: every call answers with this reason. */
+  fail(reason: string): void {
+    this.current = undefined;
+    this.failure = reason;
   }
 
   get(): PluginServices {
+    if (this.failure) throw new SessionError("UNAVAILABLE", `Claude Code sessions are unavailable: ${this.failure}`);
     if (!this.current) {
       throw new SessionError("UNAVAILABLE", "The Claude Code service is not running in this gateway yet (it starts with the gateway); try again in a moment.");
     }

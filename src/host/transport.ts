@@ -1,0 +1,53 @@
+// Delivery through the host, in-process: the channel's own outbound adapter sends, and the host's
+// text helpers split at the channel's limit without breaking code fences.
+import type { Route } from "../config.ts";
+import type { Transport } from "../notify/delivery.ts";
+import type { HostConfig, HostRuntime } from "./sdk.ts";
+
+/** Limits of the platforms, for channels that do not declare one. */
+const PLATFORM_LIMITS: Record<string, number> = { telegram: 4096, discord: 2000, slack: 4000, whatsapp: 4096, signal: 4000 };
+const DEFAULT_LIMIT = 4000;
+
+type Adapter = NonNullable<Awaited<ReturnType<HostRuntime["channel"]["outbound"]["loadAdapter"]>>>;
+
+export function createHostTransport(runtime: HostRuntime, config: () => HostConfig): Transport & { preload(channel: string): Promise<void> } {
+  const adapters = new Map<string, Adapter>();
+
+  async function adapterFor(channel: string): Promise<Adapter> {
+    const cached = adapters.get(channel);
+    if (cached) return cached;
+    const adapter = await runtime.channel.outbound.loadAdapter(channel);
+    if (!adapter) throw new Error(`channel "${channel}" has no outbound adapter (is the channel configured and enabled?)`);
+    adapters.set(channel, adapter);
+    return adapter;
+  }
+
+  function limitFor(route: Route, adapter: Adapter | undefined): number {
+    const fallbackLimit = adapter?.textChunkLimit ?? PLATFORM_LIMITS[route.channel] ?? DEFAULT_LIMIT;
+    return runtime.channel.text.resolveTextChunkLimit(config(), route.channel, route.accountId ?? null, { fallbackLimit });
+  }
+
+  return {
+    async preload(channel) {
+      await adapterFor(channel);
+    },
+    chunk(route, text) {
+      const adapter = adapters.get(route.channel);
+      const limit = limitFor(route, adapter);
+      if (text.length <= limit) return [text];
+      if (adapter?.chunker) return adapter.chunker(text, limit);
+      return runtime.channel.text.chunkMarkdownText(text, limit);
+    },
+    async send(route, text) {
+      const adapter = await adapterFor(route.channel);
+      if (!adapter.sendText) throw new Error(`channel "${route.channel}" cannot send text`);
+      await adapter.sendText({
+        cfg: config(),
+        to: route.to,
+        text,
+        accountId: route.accountId ?? null,
+        threadId: route.threadId ?? null,
+      });
+    },
+  };
+}

@@ -1,0 +1,35 @@
+// Plugin entry: registers the tools, chat commands, RPC methods and the background service.
+// Registration is synchronous and side-effect free; everything starts in the service.
+import { definePluginEntry } from "./host/sdk.ts";
+import { createService } from "./service.ts";
+import { COMMANDS, runCommand } from "./surfaces/commands.ts";
+import { RPC_METHODS, runRpc } from "./surfaces/rpc.ts";
+import { ServicesRef } from "./surfaces/services.ts";
+import { createTools, TOOL_NAMES } from "./surfaces/tools.ts";
+
+export default definePluginEntry({
+  id: "openclaw-claude-code-plugin",
+  name: "Claude Code",
+  description: "Run Claude Code sessions in the background and control them from any channel, tool or RPC.",
+  register(api) {
+    const services = new ServicesRef();
+
+    api.registerService(createService({ services, runtime: api.runtime, pluginConfig: api.pluginConfig }));
+
+    api.registerTool((ctx) => createTools(services, ctx), { names: [...TOOL_NAMES] });
+
+    for (const command of COMMANDS) {
+      api.registerCommand({
+        name: command.name,
+        description: `${command.description}. Usage: ${command.usage}`,
+        acceptsArgs: true,
+        requireAuth: true,
+        handler: (ctx) => runCommand(command, services, ctx),
+      });
+    }
+
+    for (const method of RPC_METHODS) {
+      api.registerGatewayMethod(method.name, ({ params, respond }) => runRpc(method, services, params, respond), { scope: method.scope });
+    }
+  },
+});
