@@ -1,6 +1,7 @@
 // Plugin entry: registers the tools, chat commands, RPC methods and the background service.
 // Registration is synchronous and side-effect free; everything starts in the service.
 import { definePluginEntry } from "./host/sdk.ts";
+import { createConversationResolver } from "./host/conversation.ts";
 import { createService } from "./service.ts";
 import { COMMANDS, runCommand } from "./surfaces/commands.ts";
 import { RPC_METHODS, runRpc } from "./surfaces/rpc.ts";
@@ -13,6 +14,7 @@ export default definePluginEntry({
   description: "Run Claude Code sessions in the background and control them from any channel, tool or RPC.",
   register(api) {
     const services = new ServicesRef();
+    const resolveConversation = createConversationResolver(api.runtime);
 
     api.registerService(createService({ services, runtime: api.runtime, pluginConfig: api.pluginConfig }));
 
@@ -24,7 +26,7 @@ export default definePluginEntry({
         description: `${command.description}. Usage: ${command.usage}`,
         acceptsArgs: true,
         requireAuth: true,
-        handler: (ctx) => runCommand(command, services, ctx),
+        handler: (ctx) => runCommand(command, services, ctx, resolveConversation),
       });
     }
 

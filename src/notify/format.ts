@@ -19,11 +19,16 @@ export function firstLine(text: string, max = 120): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line.trim();
 }
 
-/** The end of a text (the most recent output), cut to `max` characters at a line break if possible. */
+/**
+ * The end of a text (the most recent output), cut to `max` characters at a line break if
+ * possible. A cut inside a code block reopens the fence so the preview still renders.
+ */
 export function preview(text: string, max = 400): string {
   const t = text.trim();
   if (t.length <= max) return t;
   const cut = t.slice(t.length - max);
   const nl = cut.indexOf("\n");
-  return `…${nl >= 0 && nl < max / 2 ? cut.slice(nl + 1) : cut}`;
+  const tail = nl >= 0 && nl < max / 2 ? cut.slice(nl + 1) : cut;
+  const fences = (tail.match(/^\s*```/gm) ?? []).length;
+  return fences % 2 === 1 ? `…\n\`\`\`\n${tail}` : `…${tail}`;
 }

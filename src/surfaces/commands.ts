@@ -187,17 +187,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
 ];
 
-export function commandRoute(ctx: CommandContext): Route | undefined {
-  const channel = ctx.channelId ?? ctx.channel;
-  const to = ctx.to ?? ctx.from;
-  if (!channel || !to) return undefined;
-  const route: Route = { channel, to };
-  if (ctx.accountId) route.accountId = ctx.accountId;
-  if (ctx.messageThreadId !== undefined && ctx.messageThreadId !== "") route.threadId = String(ctx.messageThreadId);
-  return route;
-}
+/**
+ * Where replies to this chat go. The host's own record of the conversation (the session's
+ * delivery context) is authoritative; `from`/`to` mean different things on different channels
+ * (a DM's `to` can be the bot itself), so they are only a fallback.
+ */
+export type ConversationResolver = (ctx: CommandContext) => Route | undefined;
 
-export function commandCaller(ctx: CommandContext): Caller {
+export function commandCaller(ctx: CommandContext, resolveConversation: ConversationResolver): Caller {
   const channel = ctx.channelId ?? ctx.channel;
   return {
     kind: "operator",
@@ -205,16 +202,26 @@ export function commandCaller(ctx: CommandContext): Caller {
     label: `user ${ctx.senderId ?? ctx.from ?? "unknown"} on ${channel}`,
     agentId: ctx.agentId,
     sessionKey: ctx.sessionKey,
-    route: commandRoute(ctx),
+    route: resolveConversation(ctx) ?? fallbackRoute(ctx),
   };
 }
 
+function fallbackRoute(ctx: CommandContext): Route | undefined {
+  const channel = ctx.channelId ?? ctx.channel;
+  const to = ctx.to && !ctx.to.startsWith(`${channel}:`) ? ctx.to : ctx.from;
+  if (!channel || !to) return undefined;
+  const route: Route = { channel, to };
+  if (ctx.accountId) route.accountId = ctx.accountId;
+  if (ctx.messageThreadId !== undefined && ctx.messageThreadId !== "") route.threadId = String(ctx.messageThreadId);
+  return route;
+}
+
 /** Runs one command for a message; always answers with text, never throws. */
-export async function runCommand(spec: CommandSpec, services: ServicesRef, ctx: CommandContext): Promise<{ text: string }> {
+export async function runCommand(spec: CommandSpec, services: ServicesRef, ctx: CommandContext, resolveConversation: ConversationResolver): Promise<{ text: string }> {
   let live: PluginServices | undefined;
   try {
     live = services.get();
-    return { text: await spec.run(live, commandCaller(ctx), ctx.args ?? "") };
+    return { text: await spec.run(live, commandCaller(ctx, resolveConversation), ctx.args ?? "") };
   } catch (err) {
     const failure = toFailure(err, live?.logger ?? consoleLogger, `/${spec.name}`);
     return { text: `⚠️ ${failure.message}` };

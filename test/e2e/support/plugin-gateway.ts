@@ -1,0 +1,95 @@
+// A real gateway with our plugin loaded (built dist/), the test channel, the offline model behind
+// Claude Code and a scripted OpenAI-compatible model for the OpenClaw agent.
+import { readFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { startOfflineModel, offlineClaudeEnv, type OfflineModel } from "../../../offline-model/src/index.ts";
+import { startMockOpenAI, type MockOpenAI } from "../fixtures/mock-openai/server.ts";
+import { REPO_ROOT, startGateway, type GatewayHandle, type JsonObject } from "../harness/gateway.ts";
+import { descendantPids } from "../harness/processes.ts";
+import type { RecordedOutbound } from "../harness/test-channel.ts";
+
+export const PLUGIN_ID = "openclaw-claude-code-plugin";
+
+export interface PluginGateway {
+  gw: GatewayHandle;
+  claude: OfflineModel;
+  agentModel: MockOpenAI;
+  workdir: string;
+  /** Messages the test channel sent to `to` after index `after`. */
+  sentTo(to: string, after?: number): RecordedOutbound[];
+  /** The first message to `to` (after index `after`) whose text matches. */
+  waitForText(to: string, pattern: RegExp, timeoutMs?: number, after?: number): Promise<RecordedOutbound>;
+  /** Claude Code processes running under the gateway. */
+  claudePids(): number[];
+  /** Sends a chat command from a test-channel user and returns the command's reply. */
+  command(from: string, text: string, timeoutMs?: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface PluginGatewayOptions {
+  pluginConfig?: JsonObject;
+  chunkLimit?: number;
+  agents?: JsonObject;
+  label?: string;
+}
+
+export async function startPluginGateway(options: PluginGatewayOptions = {}): Promise<PluginGateway> {
+  const claude = await startOfflineModel({ fallback: "demo" });
+  const agentModel = await startMockOpenAI();
+  let gw: GatewayHandle | undefined;
+  try {
+    gw = await startGateway({
+      label: options.label ?? "plugin",
+      pluginPaths: [REPO_ROOT],
+      testChannel: { allowFrom: ["alice", "bob"], textChunkLimit: options.chunkLimit ?? 1000 },
+      modelBaseUrl: agentModel.baseUrl,
+      env: { ...offlineClaudeEnv(claude.url), CLAUDE_CODE_MAX_RETRIES: "0" },
+      agents: options.agents ?? {},
+      pluginConfig: {
+        [PLUGIN_ID]: { allowRootBypass: true, foregroundDebounceMs: 150, ...options.pluginConfig },
+      },
+    });
+  } catch (err) {
+    await agentModel.close();
+    await claude.close();
+    throw err;
+  }
+  const g = gw;
+  const workdir = path.join(g.rootDir, "work");
+  await mkdir(workdir, { recursive: true });
+
+  const sentTo = (to: string, after = 0) => g.outbound().slice(after).filter((m) => m.to === to && m.ok);
+  return {
+    gw: g,
+    claude,
+    agentModel,
+    workdir,
+    sentTo,
+    waitForText: (to, pattern, timeoutMs = 30_000, after = 0) =>
+      g.waitForOutbound((m) => m.to === to && m.ok && pattern.test(m.text), timeoutMs, { after }),
+    claudePids: () => descendantPids(g.pid).filter((pid) => isClaudeProcess(pid)),
+    async command(from, text, timeoutMs = 30_000) {
+      const before = g.outbound().length;
+      const res = await g.injectInbound({ from, text }, { timeoutMs });
+      if (!res.ok) throw new Error(`inbound ${text} failed: ${res.error ?? "unknown"}`);
+      const reply = g.outbound().slice(before).find((m) => m.to === from && m.via === "reply");
+      if (!reply) throw new Error(`no reply to ${text}; outbound: ${JSON.stringify(g.outbound().slice(before))}`);
+      return reply.text;
+    },
+    async close() {
+      await g.cleanup();
+      await agentModel.close();
+      await claude.close();
+    },
+  };
+}
+
+function isClaudeProcess(pid: number): boolean {
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    return cmd.includes("claude");
+  } catch {
+    return false;
+  }
+}
