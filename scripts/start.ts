@@ -60,6 +60,7 @@ engine.subscribe((e: SessionEvent<null>) => {
       break;
     case "claude_session":
     case "turn_started":
+    case "process":
     case "responded":
       break;
     default: {

@@ -1,5 +1,6 @@
-// The plugin's background service: builds the engine, operations and notifier on start, and on
-// stop ends every session (no Claude Code process outlives the gateway) and flushes notices.
+// The plugin's background service: on start opens the store, recovers from a crash or restart,
+// builds the engine, operations and notifier; on stop ends every session (no Claude Code process
+// outlives the gateway), leaves undelivered notices in the outbox and closes the store.
 import { parseConfig, type PluginConfig } from "./config.ts";
 import { SessionEngine, type Logger } from "./engine/index.ts";
 import { createHostTransport } from "./host/transport.ts";
@@ -10,6 +11,7 @@ import { Notifier } from "./notify/notifier.ts";
 import { ForegroundRegistry } from "./ops/foreground.ts";
 import { Operations } from "./ops/operations.ts";
 import type { Owner } from "./ops/types.ts";
+import { openStore, recordEngine, recoverAfterRestart, type PluginStore } from "./store/index.ts";
 import type { ServicesRef } from "./surfaces/services.ts";
 
 export const SERVICE_ID = "claude-code-sessions";
@@ -36,9 +38,16 @@ function adaptLogger(host: HostLogger): Logger {
   };
 }
 
+interface Running {
+  engine: SessionEngine<Owner>;
+  notifier: Notifier;
+  delivery: Delivery;
+  store: PluginStore<Owner>;
+  stopRecording: () => void;
+}
+
 export function createService(deps: ServiceDeps) {
-  let engine: SessionEngine<Owner> | undefined;
-  let notifier: Notifier | undefined;
+  let running: Running | undefined;
 
   return {
     id: SERVICE_ID,
@@ -53,19 +62,37 @@ export function createService(deps: ServiceDeps) {
         deps.services.fail(message);
         return;
       }
-      engine = new SessionEngine<Owner>({
+      let store: PluginStore<Owner>;
+      try {
+        store = openStore<Owner>({ stateDir: ctx.stateDir, maxPersistedSessions: config.maxPersistedSessions, agentOf: (o) => o.agentId });
+      } catch (err) {
+        const message = `the session store under ${ctx.stateDir} cannot be opened: ${err instanceof Error ? err.message : String(err)}`;
+        logger.error(`${message}. Check that the state directory is writable.`);
+        deps.services.fail(message);
+        return;
+      }
+      if (store.movedAside) {
+        logger.warn(
+          `the session store was unreadable (${store.movedAside.reason}); it was moved to ${store.movedAside.to} and a new one started. Earlier sessions and stats are in that file.`,
+        );
+      }
+      const recovery = await recoverAfterRestart(store.sessions, Date.now(), logger);
+      const engine = new SessionEngine<Owner>({
         maxSessions: config.maxSessions,
         idleTimeoutMs: config.idleTimeoutMinutes * 60_000,
         defaultWorkdir: config.defaultWorkdir,
         defaultPermissionMode: config.permissionMode,
         allowRootBypass: config.allowRootBypass,
         logger,
+        history: store.sessions,
+        stats: recovery.stats,
         ...Operations.engineHooks(config),
       });
+      const stopRecording = recordEngine(engine, store.sessions, logger);
       const foreground = new ForegroundRegistry();
-      const ops = new Operations({ engine, config, foreground });
-      const delivery = new Delivery({ transport: createHostTransport(deps.runtime, () => ctx.config), logger });
-      notifier = new Notifier({
+      const ops = new Operations({ engine, config, foreground, stored: store.sessions });
+      const delivery = new Delivery({ transport: createHostTransport(deps.runtime, () => ctx.config), logger, outbox: store.outbox });
+      const notifier = new Notifier({
         engine,
         config,
         delivery,
@@ -75,15 +102,26 @@ export function createService(deps: ServiceDeps) {
         autoRespondsLeft: (id) => ops.autoRespondsLeft(id),
       });
       notifier.start();
+      // Older undelivered notices first, then those of the sessions this start found interrupted.
+      delivery.resumePending();
+      for (const s of recovery.interrupted) notifier.recovered(s);
+      running = { engine, notifier, delivery, store, stopRecording };
       deps.services.set({ ops, logger });
-      logger.info(`ready: up to ${config.maxSessions} sessions, permission mode ${config.permissionMode}`);
+      logger.info(`ready: up to ${config.maxSessions} sessions, permission mode ${config.permissionMode}, ${store.sessions.count()} sessions in the store`);
     },
     async stop(): Promise<void> {
       deps.services.set(undefined);
-      await engine?.shutdown();
-      await Promise.race([notifier?.stop(), new Promise((r) => setTimeout(r, 5000).unref())]);
-      engine = undefined;
-      notifier = undefined;
+      const r = running;
+      running = undefined;
+      if (!r) return;
+      // Live sessions end as interrupted by the restart; their notices are in the outbox before the
+      // processes go, and what is not delivered within the bound goes out on the next start.
+      await r.engine.shutdown();
+      await Promise.race([r.notifier.stop(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+      r.delivery.close();
+      await r.delivery.idle();
+      r.stopRecording();
+      r.store.close();
     },
   };
 }

@@ -4,7 +4,7 @@ export { SessionError, isSessionError, invalid, type ErrorCode } from "./errors.
 export { systemClock, type Clock, type TimerHandle } from "./clock.ts";
 export { silentLogger, type Logger } from "./logger.ts";
 export { OutputBuffer, DEFAULT_OUTPUT_LIMITS, type OutputEntry, type OutputKind, type OutputLimits, type CatchUp } from "./output-buffer.ts";
-export { emptyStatsState, type StatsSnapshot, type StatsState, type SessionCostSummary } from "./stats.ts";
+export { emptyStatsState, StatsRecorder, type StatsSnapshot, type StatsState, type SessionCostSummary } from "./stats.ts";
 export { nameFromPrompt, looksLikeUuid } from "./names.ts";
 export { summarizeToolInput } from "./tool-summary.ts";
 export {

@@ -286,9 +286,14 @@ export class Session<TOwner> {
       signal: opts.signal,
     });
     this.child = child;
+    const pid = child.pid;
+    if (pid !== undefined) this.deps.emit({ type: "process", session: this.snapshot(), pid, running: true });
     this.childExit = new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) resolve();
-      child.once("exit", () => resolve());
+      child.once("exit", () => {
+        if (pid !== undefined) this.deps.emit({ type: "process", session: this.snapshot(), pid, running: false });
+        resolve();
+      });
       child.once("error", () => {
         if (child.pid === undefined) resolve();
       });

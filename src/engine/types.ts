@@ -129,7 +129,9 @@ export type SessionEvent<TOwner> =
   | { type: "output"; session: SessionSnapshot<TOwner>; entry: OutputEntry }
   | { type: "waiting"; session: SessionSnapshot<TOwner>; lastText: string; interrupted: boolean }
   | { type: "responded"; session: SessionSnapshot<TOwner>; message: string; interrupted: boolean; by: string }
-  | { type: "ended"; session: SessionSnapshot<TOwner>; status: TerminalStatus; reason: EndReason };
+  | { type: "ended"; session: SessionSnapshot<TOwner>; status: TerminalStatus; reason: EndReason }
+  /** The Claude Code process started or exited (so a crashed gateway's orphans can be found). */
+  | { type: "process"; session: SessionSnapshot<TOwner>; pid: number; running: boolean };
 
 export type SessionEventType = SessionEvent<unknown>["type"];
 

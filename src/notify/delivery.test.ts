@@ -1,6 +1,10 @@
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Route } from "../config.ts";
 import { silentLogger } from "../engine/index.ts";
+import { openStore, type PluginStore } from "../store/index.ts";
 import { Delivery, type Transport } from "./delivery.ts";
 
 function recorder(failures: Record<string, number> = {}) {
@@ -59,5 +63,76 @@ describe("Delivery", () => {
     await d.enqueue(a, "1|2|3", "t");
     const gaps = r.sent.slice(1).map((s, i) => s.at - r.sent[i]!.at);
     for (const g of gaps) expect(g).toBeGreaterThanOrEqual(35);
+  });
+});
+
+describe("Delivery with the outbox", () => {
+  let dir: string;
+  let db: PluginStore<unknown> | undefined;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "ccp-outbox-"));
+  });
+  afterEach(() => {
+    db?.close();
+    db = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const reopen = () => {
+    db?.close();
+    db = openStore<unknown>({ stateDir: dir, maxPersistedSessions: 100, agentOf: () => undefined });
+    return db.outbox;
+  };
+
+  it("resumes after a restart from the chunk that failed, sending each chunk once", async () => {
+    const r = recorder({ two: 100 });
+    const first = new Delivery({ transport: r.transport, logger: silentLogger, retryDelaysMs: [60_000], outbox: reopen() });
+    const outcome = first.enqueue(a, "one|two|three", "t", { key: "s1:ended" });
+    while (r.attempts() < 2) await new Promise((res) => setImmediate(res));
+    first.close(); // the gateway stops while the retry waits
+    expect(await outcome).toEqual({ delivered: false, skipped: "stopped" });
+    expect(r.sent.map((s) => s.text)).toEqual(["one"]);
+
+    const r2 = recorder();
+    const second = new Delivery({ transport: r2.transport, logger: silentLogger, retryDelaysMs: [1], outbox: reopen() });
+    expect(second.resumePending()).toBe(1);
+    await second.idle();
+    expect(r2.sent.map((s) => s.text)).toEqual(["two", "three"]);
+    // Delivered: nothing left to resume, and the same key is not sent again.
+    const third = new Delivery({ transport: r2.transport, logger: silentLogger, outbox: reopen() });
+    expect(third.resumePending()).toBe(0);
+    expect(await third.enqueue(a, "one|two|three", "t", { key: "s1:ended" })).toEqual({ delivered: false, skipped: "duplicate" });
+    expect(r2.sent).toHaveLength(2);
+  });
+
+  it("counts attempts across restarts and gives up for good after the bound", async () => {
+    const r = recorder({ x: 100 });
+    const first = new Delivery({ transport: r.transport, logger: silentLogger, retryDelaysMs: [1, 60_000], outbox: reopen() });
+    const outcome = first.enqueue(a, "x", "t", { key: "k" });
+    while (r.attempts() < 2) await new Promise((res) => setImmediate(res));
+    first.close();
+    await outcome;
+    const second = new Delivery({ transport: r.transport, logger: silentLogger, retryDelaysMs: [1, 1], outbox: reopen() });
+    second.resumePending();
+    await second.idle();
+    expect(r.attempts()).toBe(3); // two before the restart, the last one allowed after it
+    expect(new Delivery({ transport: r.transport, logger: silentLogger, outbox: reopen() }).resumePending()).toBe(0);
+  });
+
+  it("keeps per-conversation order for notices resumed after a restart", async () => {
+    const outbox = reopen();
+    const blocked = recorder({ first: 100 });
+    const d = new Delivery({ transport: blocked.transport, logger: silentLogger, retryDelaysMs: [60_000], outbox });
+    void d.enqueue(a, "first", "t", { key: "1" });
+    void d.enqueue(a, "second", "t", { key: "2" });
+    void d.enqueue(b, "other", "t", { key: "3" });
+    while (blocked.attempts() < 2) await new Promise((res) => setImmediate(res));
+    d.close();
+    await d.idle();
+    expect(blocked.sent.map((s) => s.text)).toEqual(["other"]);
+    const r = recorder();
+    const after = new Delivery({ transport: r.transport, logger: silentLogger, outbox: reopen() });
+    expect(after.resumePending()).toBe(2);
+    await after.idle();
+    expect(r.sent.map((s) => s.text)).toEqual(["first", "second"]);
   });
 });

@@ -1,7 +1,7 @@
 // Turns engine events into notices, foreground streams and agent wakes: one notice per
 // lifecycle event to the session's route, debounced live output to foreground conversations.
 import type { PluginConfig, Route } from "../config.ts";
-import type { Logger, OutputEntry, SessionEngine, SessionEvent, SessionSnapshot } from "../engine/index.ts";
+import type { EndReason, Logger, OutputEntry, SessionEngine, SessionEvent, SessionSnapshot } from "../engine/index.ts";
 import type { ForegroundRegistry } from "../ops/foreground.ts";
 import { routeKey, type Owner } from "../ops/types.ts";
 import type { Delivery } from "./delivery.ts";
@@ -74,17 +74,17 @@ export class Notifier {
     const s = event.session;
     switch (event.type) {
       case "launched":
-        if (s.owner.origin !== "command") this.notify(s, launchedNotice(s), "launched");
+        if (s.owner.origin !== "command") this.notify(s, launchedNotice(s), "launched", `${s.id}:launched`);
         this.startLongRunTimer(s);
         return;
       case "waiting":
         this.flushSession(s.id);
-        this.notify(s, waitingNotice(s, event.lastText, event.interrupted), "waiting");
+        this.notify(s, waitingNotice(s, event.lastText, event.interrupted), "waiting", `${s.id}:waiting:${s.turns}`);
         this.wake(s, wakeText(s, { kind: "waiting", lastText: event.lastText, autoRespondsLeft: this.opts.autoRespondsLeft(s.id) }));
         return;
       case "responded":
         // A person's reply through a chat command is answered by the command itself.
-        if (!event.by.startsWith("user ")) this.notify(s, respondedNotice(s, event.message, event.by), "responded");
+        if (!event.by.startsWith("user ")) this.notify(s, respondedNotice(s, event.message, event.by), "responded", `${s.id}:responded:${s.lastSeq}`);
         return;
       case "output":
         this.stream(s, event.entry);
@@ -93,11 +93,11 @@ export class Notifier {
         this.clearLongRunTimer(s.id);
         this.flushSession(s.id);
         for (const w of this.opts.foreground.watchers(s.id)) this.opts.foreground.detach(w.route, s.id);
-        this.notify(s, endedNotice(s, event.reason), `ended:${event.status}`);
-        this.wake(s, wakeText(s, { kind: "ended", reason: event.reason }));
+        this.notifyEnded(s, event.reason);
         return;
       case "claude_session":
       case "turn_started":
+      case "process":
         return;
       default: {
         const never: never = event;
@@ -106,13 +106,27 @@ export class Notifier {
     }
   }
 
-  private notify(s: Snap, text: string, what: string): void {
+  /**
+   * A session that was live when the gateway died, found on the next start: its one terminal
+   * notice (the same key as any notice a graceful stop already queued) and a wake.
+   */
+  recovered(s: Snap): void {
+    if (s.reason) this.notifyEnded(s, s.reason);
+  }
+
+  private notifyEnded(s: Snap, reason: EndReason): void {
+    // One key per session: whatever ends it, and however often, one terminal notice goes out.
+    this.notify(s, endedNotice(s, reason), `ended:${s.status}`, `${s.id}:ended`);
+    this.wake(s, wakeText(s, { kind: "ended", reason }));
+  }
+
+  private notify(s: Snap, text: string, what: string, key: string): void {
     const resolved = resolveRoute(this.opts.config, s.owner, s.workdir);
     if (!resolved) {
       this.opts.logger.warn(`session ${s.id}: no route for the ${what} notice (no launching conversation, agentChannels match or fallbackChannel)`);
       return;
     }
-    this.track(this.opts.delivery.enqueue(resolved.route, text, `${what} notice of session ${s.id}`));
+    this.track(this.opts.delivery.enqueue(resolved.route, text, `${what} notice of session ${s.id}`, { key }));
   }
 
   private wake(s: Snap, text: string): void {
@@ -173,7 +187,7 @@ export class Notifier {
       const now = this.opts.engine.find(s.id)?.snapshot();
       if (!now || (now.status !== "running" && now.status !== "starting")) return;
       if (this.opts.foreground.watchers(s.id).length > 0) return; // someone is watching it live
-      this.notify(now, longRunningNotice(now), "long-running");
+      this.notify(now, longRunningNotice(now), "long-running", `${s.id}:long-running`);
     }, minutes * 60_000);
     timer.unref();
     this.longRunTimers.set(s.id, timer);

@@ -50,6 +50,8 @@ export interface OutputInput {
 
 export interface ListInput {
   status: ListStatus;
+  /** Only ended sessions that have a Claude conversation to resume. */
+  resumable: boolean;
   limit: number;
   offset: number;
 }
@@ -219,9 +221,10 @@ export function parseOutputInput(raw: unknown): OutputInput {
 }
 
 export function parseListInput(raw: unknown): ListInput {
-  const p = new Params(raw, "sessions", { status: [], limit: [], offset: [] });
+  const p = new Params(raw, "sessions", { status: [], limit: [], offset: [], resumable: [] });
   return {
     status: p.oneOf("status", LIST_STATUSES) ?? "all",
+    resumable: p.bool("resumable"),
     limit: p.num("limit", { min: 1, max: 500, integer: true, fallback: 50 }),
     offset: p.num("offset", { min: 0, max: 10_000_000, integer: true, fallback: 0 }),
   };

@@ -3,7 +3,9 @@
 import { agentEnvFor, isUnder, type PluginConfig } from "../config.ts";
 import {
   isLive,
+  reasonText,
   SessionError,
+  type SessionStatus,
   type OutputEntry,
   type SessionEngine,
   type SessionSnapshot,
@@ -29,11 +31,24 @@ export type Snapshot = SessionSnapshot<Owner>;
 /** Checks run before an agent's launch (the safety checks); throw a SessionError to refuse. */
 export type PreLaunchCheck = (caller: Extract<Caller, { kind: "agent" }>, input: LaunchInput) => Promise<void> | void;
 
+/** Sessions kept beyond memory (the persistent store): for listing, lookups and resume. */
+export interface StoredSessions {
+  findSnapshot(ref: string): Snapshot | undefined;
+  list(query: {
+    agentId: string | undefined;
+    statuses: readonly SessionStatus[] | undefined;
+    resumableOnly?: boolean;
+    limit: number;
+    offset: number;
+  }): { sessions: Snapshot[]; total: number };
+}
+
 export interface OperationsDeps {
   engine: SessionEngine<Owner>;
   config: PluginConfig;
   foreground: ForegroundRegistry;
   preLaunchChecks?: PreLaunchCheck;
+  stored?: StoredSessions;
 }
 
 export interface LaunchResult {
@@ -50,6 +65,8 @@ export interface OutputResult {
   entries: readonly OutputEntry[];
   /** Entries that exist before the first returned one (trimmed or not asked for). */
   earlier: number;
+  /** False for a session that has left memory: only its final result is kept. */
+  inMemory: boolean;
 }
 export interface ListResult {
   sessions: Snapshot[];
@@ -75,6 +92,7 @@ export class Operations {
   private readonly config: PluginConfig;
   private readonly foreground: ForegroundRegistry;
   private readonly preLaunchChecks: PreLaunchCheck | undefined;
+  private readonly stored: StoredSessions | undefined;
   /** Agent replies in a row per session, reset when a person replies. */
   private readonly autoResponds = new Map<string, number>();
 
@@ -83,6 +101,7 @@ export class Operations {
     this.config = deps.config;
     this.foreground = deps.foreground;
     this.preLaunchChecks = deps.preLaunchChecks;
+    this.stored = deps.stored;
   }
 
   async launch(caller: Caller, raw: unknown): Promise<LaunchResult> {
@@ -128,6 +147,7 @@ export class Operations {
       }
     }
     const by = caller.kind === "agent" && input.userInitiated ? `user via agent ${caller.agentId}` : callerLabel(caller);
+    this.requireInMemory(target, "send a message to");
     const session = await this.engine.respond(target.id, input.message, { interrupt: input.interrupt, by });
     this.autoResponds.set(target.id, count);
     return { session, interrupted: input.interrupt, autoResponds: count };
@@ -136,24 +156,41 @@ export class Operations {
   async kill(caller: Caller, raw: unknown): Promise<{ session: Snapshot }> {
     const input = parseSessionRef(raw, "kill");
     const target = this.visible(caller, input.session);
+    this.requireInMemory(target, "kill");
     return { session: await this.engine.kill(target.id, callerLabel(caller)) };
   }
 
   output(caller: Caller, raw: unknown): OutputResult {
     const input = parseOutputInput(raw);
     const target = this.visible(caller, input.session);
-    const buffer = this.engine.get(target.id).output;
+    const buffer = this.engine.find(target.id)?.output;
+    if (!buffer) return { session: target, entries: keptResult(target), earlier: Math.max(0, target.lastSeq - 1), inMemory: false };
     const entries = input.full ? buffer.all() : buffer.tail(input.lines);
     const earlier = (entries[0]?.seq ?? buffer.lastSeq + 1) - 1;
-    return { session: this.engine.snapshot(target.id), entries, earlier };
+    return { session: this.engine.snapshot(target.id), entries, earlier, inMemory: true };
   }
 
   list(caller: Caller, raw: unknown): ListResult {
     const input = parseListInput(raw);
+    if (this.stored) {
+      const statuses: SessionStatus[] | undefined =
+        input.status === "all" ? undefined : input.status === "running" ? ["starting", "running"] : [input.status];
+      const page = this.stored.list({
+        agentId: caller.kind === "agent" ? caller.agentId : undefined,
+        statuses,
+        resumableOnly: input.resumable,
+        limit: input.limit,
+        offset: input.offset,
+      });
+      // The store has every session; the engine's copy of a live one is fresher (cost, duration).
+      const sessions = page.sessions.map((s) => this.engine.find(s.id)?.snapshot() ?? s);
+      return { sessions, total: page.total, offset: input.offset };
+    }
     const all = this.engine
       .list()
       .filter((s) => this.canSee(caller, s))
-      .filter((s) => input.status === "all" || s.status === input.status || (input.status === "running" && s.status === "starting"));
+      .filter((s) => input.status === "all" || s.status === input.status || (input.status === "running" && s.status === "starting"))
+      .filter((s) => !input.resumable || (s.claudeSessionId !== undefined && !isLive(s.status)));
     return { sessions: all.slice(input.offset, input.offset + input.limit), total: all.length, offset: input.offset };
   }
 
@@ -166,7 +203,8 @@ export class Operations {
     const input = parseFgInput(raw);
     const route = this.requireRoute(caller, "foreground");
     const target = this.visible(caller, input.session);
-    const buffer = this.engine.get(target.id).output;
+    const buffer = this.engine.find(target.id)?.output;
+    if (!buffer) return { session: target, entries: keptResult(target), missed: 0, skipped: 0, streaming: false };
     const catchUp = buffer.after(this.foreground.lastSeen(route, target.id));
     const skipped = Math.max(0, catchUp.entries.length - input.lines);
     const entries = catchUp.entries.slice(skipped);
@@ -200,16 +238,26 @@ export class Operations {
 
   /** The session a ref names, if this caller may see it; otherwise NOT_FOUND (existence is not leaked). */
   private visible(caller: Caller, ref: string): Snapshot {
-    const session = this.engine.get(ref).snapshot();
+    const session = this.engine.find(ref)?.snapshot() ?? this.stored?.findSnapshot(ref) ?? this.engine.get(ref).snapshot();
     if (!this.canSee(caller, session)) {
       throw new SessionError("NOT_FOUND", `No session of yours matches "${ref}". Use claude_sessions to list your sessions.`);
     }
     return session;
   }
 
+  /** Sessions that left memory (an earlier gateway run, or over an hour ago) have ended. */
+  private requireInMemory(target: Snapshot, action: string): void {
+    if (this.engine.find(target.id)) return;
+    const state = `${target.status}${target.reason ? `: ${reasonText(target.reason)}` : ""}`;
+    throw new SessionError(
+      action === "kill" ? "ALREADY_FINISHED" : "NOT_RUNNING",
+      `Session "${target.name}" (${target.id}) has ended (${state}); cannot ${action} it. Resume it to continue: /claude_resume ${target.name} or claude_launch with resume_session_id "${target.id}".`,
+    );
+  }
+
   private assertResumable(caller: Caller, ref: string): void {
-    const found = this.engine.find(ref);
-    if (found && !this.canSee(caller, found.snapshot())) {
+    const found = this.engine.find(ref)?.snapshot() ?? this.stored?.findSnapshot(ref);
+    if (found && !this.canSee(caller, found)) {
       throw new SessionError("NOT_FOUND", `No session of yours to resume matches "${ref}". Use claude_sessions to list your sessions.`);
     }
   }
@@ -232,4 +280,9 @@ export class Operations {
       envForWorkdir: (dir) => agentEnvFor(config, dir),
     };
   }
+}
+
+/** What is kept of a session's output once it has left memory: its last result. */
+function keptResult(s: Snapshot): OutputEntry[] {
+  return s.lastResult ? [{ seq: s.lastSeq, at: s.endedAt ?? s.createdAt, kind: "result", text: s.lastResult }] : [];
 }

@@ -151,25 +151,30 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "claude_sessions",
     description: "List Claude Code sessions",
-    usage: `/claude_sessions [${LIST_STATUSES.join("|")}]`,
+    usage: `/claude_sessions [${LIST_STATUSES.join("|")}] [page]`,
     run: async (s, caller, args) => {
+      const usage = `/claude_sessions [${LIST_STATUSES.join("|")}] [page]`;
       const words = splitArgs(args);
-      if (words.length > 1) throw invalid(`usage: /claude_sessions [${LIST_STATUSES.join("|")}]`);
-      return listText(s.ops.list(caller, words[0] !== undefined ? { status: words[0] } : {}));
+      const pageWord = words.length > 0 && /^\d+$/.test(words.at(-1)!) ? words.pop() : undefined;
+      if (words.length > 1) throw invalid(`usage: ${usage}`);
+      const status = words[0] ?? "all";
+      const page = parsePage(pageWord, usage);
+      const r = s.ops.list(caller, { status, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
+      return listText(r, "sessions", () => `/claude_sessions ${status} ${page + 1}`);
     },
   },
   {
     name: "claude_resume",
     description: "Resume or fork an earlier Claude Code session; --list shows resumable ones",
-    usage: "/claude_resume [--fork] <session> [prompt] | /claude_resume --list",
+    usage: "/claude_resume [--fork] <session> [prompt] | /claude_resume --list [page]",
     run: async (s, caller, args) => {
-      const usage = "/claude_resume [--fork] <session> [prompt] | /claude_resume --list";
+      const usage = "/claude_resume [--fork] <session> [prompt] | /claude_resume --list [page]";
       const { params, rest } = parseFlags(splitArgs(args), { booleans: { "--fork": "fork", "--list": "list" } }, usage);
       if (params.list) {
-        if (rest.length > 0 || params.fork) throw invalid(`--list takes nothing else. Usage: ${usage}`);
-        const all = s.ops.list(caller, { limit: 500 });
-        const resumable = all.sessions.filter((x) => x.claudeSessionId && x.status !== "running" && x.status !== "starting" && x.status !== "waiting");
-        return listText({ sessions: resumable.slice(0, 20), total: resumable.length, offset: 0 }, "resumable sessions");
+        if (rest.length > 1 || params.fork) throw invalid(`--list takes only a page number. Usage: ${usage}`);
+        const page = parsePage(rest[0], usage);
+        const r = s.ops.list(caller, { resumable: true, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
+        return listText(r, "resumable sessions", () => `/claude_resume --list ${page + 1}`);
       }
       if (rest.length < 1) throw invalid(`name the session to resume. Usage: ${usage}`);
       const prompt = rest.slice(1).join(" ");
@@ -186,6 +191,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
 ];
+
+const PAGE_SIZE = 20;
+
+/** A 1-based page number from a chat command, 1 when absent. */
+function parsePage(word: string | undefined, usage: string): number {
+  if (word === undefined) return 1;
+  const page = Number(word);
+  if (!Number.isInteger(page) || page < 1 || page > 100_000) throw invalid(`page must be a whole number from 1, got "${word}". Usage: ${usage}`);
+  return page;
+}
 
 /**
  * Where replies to this chat go. The host's own record of the conversation (the session's

@@ -97,16 +97,23 @@ export function killText(s: Snapshot): string {
 
 export function outputText(r: OutputResult): string {
   const head = statusLine(r.session);
+  if (!r.inMemory) {
+    const kept = r.entries.map(entryLine).join("\n");
+    return `${head}\n(this session has left memory: only its final result is kept)${kept ? `\n${kept}` : ""}`;
+  }
   if (r.entries.length === 0) return `${head}\n(no output yet)`;
   const earlier = r.earlier > 0 ? `… ${r.earlier} earlier entries not shown\n` : "";
   return `${head}\n${earlier}${r.entries.map(entryLine).join("\n")}`;
 }
 
-export function listText(r: ListResult, what = "sessions"): string {
+/** A page of sessions, newest first; `nextPage` says how to ask for the next one on this surface. */
+export function listText(r: ListResult, what = "sessions", nextPage: (offset: number) => string = (o) => `offset ${o}`): string {
   if (r.total === 0) return `No ${what}.`;
   const lines = r.sessions.map(statusLine);
-  const more = r.total > r.offset + r.sessions.length ? `\n… ${r.total - r.offset - r.sessions.length} more (use offset)` : "";
-  return `${r.total} ${what}:\n${lines.join("\n")}${more}`;
+  const shown = r.offset + r.sessions.length;
+  const range = r.offset > 0 || shown < r.total ? ` (${r.offset + 1}–${shown}, newest first)` : "";
+  const more = r.total > shown ? `\n… ${r.total - shown} more: ${nextPage(shown)}` : "";
+  return `${r.total} ${what}${range}:\n${lines.join("\n")}${more}`;
 }
 
 export function statsText(s: StatsSnapshot): string {

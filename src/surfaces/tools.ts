@@ -175,7 +175,8 @@ const SPECS: readonly Spec[] = [
   {
     name: "claude_sessions",
     label: "List Claude Code sessions",
-    description: "List your Claude Code sessions, newest first, optionally filtered by status.",
+    description:
+      "List your Claude Code sessions, newest first, including finished ones from earlier gateway runs (paged). Filter by status, or resumable: true for those you can continue with claude_launch resume_session_id.",
     parameters: Type.Object({
       status: Type.Optional(
         Type.Union(
@@ -183,6 +184,9 @@ const SPECS: readonly Spec[] = [
           { description: "Filter (default all)" },
         ),
       ),
+      resumable: Type.Optional(Type.Boolean({ description: "Only ended sessions that can be resumed" })),
+      limit: Type.Optional(Type.Number({ description: "Page size (default 50, at most 500)" })),
+      offset: Type.Optional(Type.Number({ description: "Skip this many (for the next page)" })),
     }),
     run: async (s, caller, params) => {
       const r = s.ops.list(caller, params);

@@ -208,6 +208,13 @@ export interface GatewayHandle {
   stop(): Promise<StopResult>;
   /** SIGKILL now (crash simulation); descendants are reaped too. */
   kill(): Promise<StopResult>;
+  /**
+   * SIGKILL the gateway process alone, as a real crash does: its children (e.g. Claude Code
+   * processes) live on as orphans. Returns their pids; the test must see them ended.
+   */
+  crash(): Promise<number[]>;
+  /** Starts the gateway again (after stop, kill or crash) with the same state, config and port. */
+  start(): Promise<void>;
   /** Stops if running, then starts again with the same state, config and port. */
   restart(): Promise<void>;
   /** Stops if running and removes the temp dir. Idempotent. */
@@ -759,6 +766,25 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
     rssKb: () => (child?.pid !== undefined && !exitInfo ? rssKb(child.pid) : undefined),
     stop: () => endProcess(true),
     kill: () => endProcess(false),
+    crash: async () => {
+      const pid = child && !exitInfo ? child.pid : undefined;
+      if (pid === undefined) throw new Error("gateway is not running");
+      const orphans = safeDescendants(pid);
+      if (ws) {
+        const closing = ws;
+        ws = undefined;
+        await closing.close();
+      }
+      trySignal(pid, "SIGKILL");
+      await exited;
+      child = undefined;
+      return orphans;
+    },
+    start: async () => {
+      if (cleanedUp) throw new Error("gateway handle was cleaned up");
+      if (child && !exitInfo) throw new Error("gateway is already running");
+      await bringUp();
+    },
     restart: async () => {
       if (cleanedUp) throw new Error("gateway handle was cleaned up");
       await endProcess(true);

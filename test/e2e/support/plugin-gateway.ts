@@ -85,7 +85,7 @@ export async function startPluginGateway(options: PluginGatewayOptions = {}): Pr
   };
 }
 
-function isClaudeProcess(pid: number): boolean {
+export function isClaudeProcess(pid: number): boolean {
   try {
     const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
     return cmd.includes("claude");

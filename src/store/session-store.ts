@@ -1,0 +1,254 @@
+// What must survive a restart, in one SQLite file: every session's metadata (kept current on each
+// lifecycle event), the stats, and the pids of the Claude Code processes we started. It is also the
+// engine's history, for resume and name de-duplication beyond the sessions held in memory.
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import {
+  isLive,
+  looksLikeUuid,
+  type PastSession,
+  type SessionHistory,
+  type SessionSnapshot,
+  type SessionStatus,
+  type StatsState,
+} from "../engine/index.ts";
+
+export interface SessionStoreOptions<TOwner> {
+  db: DatabaseSync;
+  /** The agent that owns a session (for per-agent listing). */
+  agentOf: (owner: TOwner) => string | undefined;
+  /** Finished sessions kept; the oldest beyond this are pruned. */
+  maxPersistedSessions: number;
+}
+
+export interface ListQuery {
+  /** Only sessions of this agent (an agent's own view); undefined = all (operators). */
+  agentId: string | undefined;
+  /** Only these statuses; undefined = all. */
+  statuses: readonly SessionStatus[] | undefined;
+  /** Only sessions that can be resumed (ended, with a Claude conversation). */
+  resumableOnly?: boolean;
+  limit: number;
+  offset: number;
+}
+
+export interface RecordedProcess {
+  pid: number;
+  sessionId: string;
+  /** The process's start time as the OS reports it, to tell it apart from a later process with a reused pid. */
+  startTicks: string | undefined;
+}
+
+const LIVE: readonly SessionStatus[] = ["starting", "running", "waiting"];
+
+type Row = { data: string };
+
+export class SessionStore<TOwner> implements SessionHistory {
+  private readonly db: DatabaseSync;
+  private readonly agentOf: (owner: TOwner) => string | undefined;
+  private readonly maxPersisted: number;
+  private readonly stmt: Record<
+    | "upsert"
+    | "byId"
+    | "byName"
+    | "byClaude"
+    | "hasName"
+    | "live"
+    | "count"
+    | "countEnded"
+    | "pruneOldest"
+    | "getKv"
+    | "setKv"
+    | "addProcess"
+    | "removeProcess"
+    | "processes"
+    | "clearProcesses",
+    StatementSync
+  >;
+  private readonly listCache = new Map<string, StatementSync>();
+  private writesSincePrune = 0;
+
+  constructor(options: SessionStoreOptions<TOwner>) {
+    this.db = options.db;
+    this.agentOf = options.agentOf;
+    this.maxPersisted = options.maxPersistedSessions;
+    const db = this.db;
+    this.stmt = {
+      upsert: db.prepare(
+        `INSERT INTO sessions (id, name, claude_session_id, owner_agent, status, created_at, ended_at, cost_usd, data)
+         VALUES (:id, :name, :claude, :agent, :status, :created, :ended, :cost, :data)
+         ON CONFLICT(id) DO UPDATE SET name = excluded.name, claude_session_id = excluded.claude_session_id,
+           owner_agent = excluded.owner_agent, status = excluded.status, ended_at = excluded.ended_at,
+           cost_usd = excluded.cost_usd, data = excluded.data`,
+      ),
+      byId: db.prepare("SELECT data FROM sessions WHERE id = ?"),
+      byName: db.prepare("SELECT data FROM sessions WHERE name = ?"),
+      byClaude: db.prepare("SELECT data FROM sessions WHERE claude_session_id = ? ORDER BY created_at DESC LIMIT 1"),
+      hasName: db.prepare("SELECT 1 AS found FROM sessions WHERE name = ?"),
+      live: db.prepare(`SELECT data FROM sessions WHERE status IN ('starting', 'running', 'waiting') ORDER BY created_at`),
+      count: db.prepare("SELECT COUNT(*) AS n FROM sessions"),
+      countEnded: db.prepare(`SELECT COUNT(*) AS n FROM sessions WHERE status NOT IN ('starting', 'running', 'waiting')`),
+      pruneOldest: db.prepare(
+        `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE status NOT IN ('starting', 'running', 'waiting') ORDER BY created_at LIMIT ?)`,
+      ),
+      getKv: db.prepare("SELECT value FROM kv WHERE key = ?"),
+      setKv: db.prepare("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+      addProcess: db.prepare("INSERT OR REPLACE INTO processes (pid, session_id, start_ticks, started_at) VALUES (?, ?, ?, ?)"),
+      removeProcess: db.prepare("DELETE FROM processes WHERE pid = ?"),
+      processes: db.prepare("SELECT pid, session_id, start_ticks FROM processes ORDER BY started_at"),
+      clearProcesses: db.prepare("DELETE FROM processes"),
+    };
+  }
+
+  /** Records the session as it is now (insert or update). */
+  save(s: SessionSnapshot<TOwner>): void {
+    const stored: SessionSnapshot<TOwner> = { ...s, pid: undefined };
+    this.stmt.upsert.run({
+      id: s.id,
+      name: s.name,
+      claude: s.claudeSessionId ?? null,
+      agent: this.agentOf(s.owner) ?? null,
+      status: s.status,
+      created: s.createdAt,
+      ended: s.endedAt ?? null,
+      cost: s.costUsd,
+      data: JSON.stringify(stored),
+    });
+    if (!isLive(s.status) && ++this.writesSincePrune >= 50) this.prune();
+  }
+
+  get(id: string): SessionSnapshot<TOwner> | undefined {
+    return parse<TOwner>(this.stmt.byId.get(id));
+  }
+
+  /** A session by id, name, or Claude session UUID (the newest session on that conversation). */
+  findSnapshot(ref: string): SessionSnapshot<TOwner> | undefined {
+    const key = ref.trim();
+    if (!key) return undefined;
+    const lower = key.toLowerCase();
+    return (
+      parse<TOwner>(this.stmt.byId.get(key)) ??
+      parse<TOwner>(this.stmt.byName.get(lower)) ??
+      (looksLikeUuid(lower) ? parse<TOwner>(this.stmt.byClaude.get(lower)) : undefined)
+    );
+  }
+
+  /** SessionHistory: what the engine needs to resume a session it no longer holds. */
+  findByRef(ref: string): PastSession | undefined {
+    const s = this.findSnapshot(ref);
+    return s ? { id: s.id, name: s.name, claudeSessionId: s.claudeSessionId, workdir: s.workdir, costUsd: s.costUsd } : undefined;
+  }
+
+  hasName(name: string): boolean {
+    return this.stmt.hasName.get(name) !== undefined;
+  }
+
+  /** Sessions recorded as live: after a crash, these were running when the gateway died. */
+  liveSessions(): SessionSnapshot<TOwner>[] {
+    return this.stmt.live.all().flatMap((row) => parse<TOwner>(row) ?? []);
+  }
+
+  /** A page of sessions, newest first, and how many match in all. */
+  list(query: ListQuery): { sessions: SessionSnapshot<TOwner>[]; total: number } {
+    const where: string[] = [];
+    const params: Array<string | number> = [];
+    if (query.agentId !== undefined) {
+      where.push("owner_agent = ?");
+      params.push(query.agentId);
+    }
+    if (query.statuses !== undefined) {
+      where.push(`status IN (${query.statuses.map(() => "?").join(", ")})`);
+      params.push(...query.statuses);
+    }
+    if (query.resumableOnly) where.push(`claude_session_id IS NOT NULL AND status NOT IN (${LIVE.map((s) => `'${s}'`).join(", ")})`);
+    const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
+    const total = (this.prepared(`SELECT COUNT(*) AS n FROM sessions ${clause}`).get(...params) as { n: number }).n;
+    const rows = this.prepared(`SELECT data FROM sessions ${clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`).all(
+      ...params,
+      query.limit,
+      query.offset,
+    );
+    return { sessions: rows.flatMap((row) => parse<TOwner>(row) ?? []), total };
+  }
+
+  count(): number {
+    return (this.stmt.count.get() as { n: number }).n;
+  }
+
+  loadStats(): StatsState | undefined {
+    const row = this.stmt.getKv.get("stats") as { value: string } | undefined;
+    if (!row) return undefined;
+    try {
+      return JSON.parse(row.value) as StatsState;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Saves the stats. The ids already counted are not kept: a stored session is never ended twice. */
+  saveStats(state: StatsState): void {
+    this.stmt.setKv.run("stats", JSON.stringify({ ...state, countedIds: [] }));
+  }
+
+  recordProcess(p: RecordedProcess): void {
+    this.stmt.addProcess.run(p.pid, p.sessionId, p.startTicks ?? null, Date.now());
+  }
+
+  forgetProcess(pid: number): void {
+    this.stmt.removeProcess.run(pid);
+  }
+
+  /** Claude Code processes started and not seen to exit (after a crash: possible orphans). */
+  recordedProcesses(): RecordedProcess[] {
+    return (this.stmt.processes.all() as Array<{ pid: number; session_id: string; start_ticks: string | null }>).map((r) => ({
+      pid: r.pid,
+      sessionId: r.session_id,
+      startTicks: r.start_ticks ?? undefined,
+    }));
+  }
+
+  clearProcesses(): void {
+    this.stmt.clearProcesses.run();
+  }
+
+  /** Runs `fn` in one transaction (all or nothing). */
+  transaction<T>(fn: () => T): T {
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = fn();
+      this.db.exec("COMMIT");
+      return result;
+    } catch (err) {
+      this.db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+
+  /** Drops the oldest finished sessions beyond maxPersistedSessions. */
+  prune(): number {
+    this.writesSincePrune = 0;
+    const excess = this.count() - this.maxPersisted;
+    if (excess <= 0) return 0;
+    const ended = (this.stmt.countEnded.get() as { n: number }).n;
+    const n = Math.min(excess, ended);
+    if (n > 0) this.stmt.pruneOldest.run(n);
+    return n;
+  }
+
+  private prepared(sql: string): StatementSync {
+    let s = this.listCache.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.listCache.set(sql, s);
+    }
+    return s;
+  }
+}
+
+function parse<TOwner>(row: unknown): SessionSnapshot<TOwner> | undefined {
+  if (!row) return undefined;
+  try {
+    return JSON.parse((row as Row).data) as SessionSnapshot<TOwner>;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,168 @@
+// The persistent store on a real SQLite file: sessions survive a reopen, lookups and paging, pruning,
+// stats, crash recovery (orphan processes, interrupted sessions counted once), and an unreadable
+// file moved aside.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { emptyStatsState, silentLogger, type SessionSnapshot } from "../engine/index.ts";
+import { openStore, recoverAfterRestart, STORE_FILE, type PluginStore } from "./index.ts";
+import { processStartTicks } from "./orphans.ts";
+
+type Owner = { agentId: string | undefined };
+let dir: string;
+let store: PluginStore<Owner> | undefined;
+
+function open(max = 1000): PluginStore<Owner> {
+  store?.close();
+  store = openStore<Owner>({ stateDir: dir, maxPersistedSessions: max, agentOf: (o) => o.agentId });
+  return store;
+}
+
+function snap(id: string, over: Partial<SessionSnapshot<Owner>> = {}): SessionSnapshot<Owner> {
+  return {
+    id,
+    name: `name-${id}`,
+    status: "completed",
+    reason: { kind: "done" },
+    prompt: "do it",
+    workdir: "/work",
+    model: undefined,
+    permissionMode: "bypassPermissions",
+    maxBudgetUsd: 5,
+    multiTurn: true,
+    claudeSessionId: undefined,
+    resumedFrom: undefined,
+    owner: { agentId: "main" },
+    pid: undefined,
+    costUsd: 0.01,
+    turns: 1,
+    createdAt: 1000,
+    endedAt: 2000,
+    durationMs: 1000,
+    lastSeq: 3,
+    lastResult: "ok",
+    ...over,
+  };
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), "ccp-store-"));
+});
+
+afterEach(() => {
+  store?.close();
+  store = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("session store", () => {
+  it("keeps sessions across a reopen and finds them by id, name and Claude session UUID", () => {
+    const uuid = "0b3c1f9e-2a4d-4c5e-8f60-718293a4b5c6";
+    open().sessions.save(snap("aaaa1111", { claudeSessionId: uuid, createdAt: 10 }));
+    open().sessions.save(snap("bbbb2222", { name: "resumed", claudeSessionId: uuid, createdAt: 20 }));
+    const s = open().sessions;
+    expect(s.get("aaaa1111")?.name).toBe("name-aaaa1111");
+    expect(s.findSnapshot("NAME-AAAA1111")?.id).toBe("aaaa1111");
+    expect(s.findSnapshot(uuid.toUpperCase())?.id).toBe("bbbb2222"); // the newest on that conversation
+    expect(s.findByRef("resumed")).toEqual({ id: "bbbb2222", name: "resumed", claudeSessionId: uuid, workdir: "/work", costUsd: 0.01 });
+    expect(s.hasName("resumed")).toBe(true);
+    expect(s.hasName("nope")).toBe(false);
+    expect(s.findSnapshot("nope")).toBeUndefined();
+  });
+
+  it("pages newest first, filters by agent, status and resumability, and counts the total", () => {
+    const s = open().sessions;
+    for (let i = 0; i < 30; i++) {
+      s.save(
+        snap(`id${String(i).padStart(6, "0")}`, {
+          createdAt: 1000 + i,
+          owner: { agentId: i % 3 === 0 ? "ops" : "main" },
+          status: i % 5 === 0 ? "waiting" : "completed",
+          claudeSessionId: i % 2 === 0 ? `00000000-0000-4000-8000-${String(i).padStart(12, "0")}` : undefined,
+        }),
+      );
+    }
+    const page = s.list({ agentId: undefined, statuses: undefined, limit: 10, offset: 0 });
+    expect(page.total).toBe(30);
+    expect(page.sessions.map((x) => x.createdAt)).toEqual(Array.from({ length: 10 }, (_, i) => 1029 - i));
+    const second = s.list({ agentId: undefined, statuses: undefined, limit: 10, offset: 25 });
+    expect(second.sessions.map((x) => x.createdAt)).toEqual([1004, 1003, 1002, 1001, 1000]);
+    expect(s.list({ agentId: "ops", statuses: undefined, limit: 100, offset: 0 }).total).toBe(10);
+    expect(s.list({ agentId: undefined, statuses: ["waiting"], limit: 100, offset: 0 }).total).toBe(6);
+    const resumable = s.list({ agentId: undefined, statuses: undefined, resumableOnly: true, limit: 100, offset: 0 });
+    // Even index → has a Claude id; multiples of 5 are live (waiting): 15 even, minus 0,10,20 → 12.
+    expect(resumable.total).toBe(12);
+    expect(resumable.sessions.every((x) => x.claudeSessionId && x.status === "completed")).toBe(true);
+  });
+
+  it("prunes the oldest finished sessions beyond maxPersistedSessions, never a live one", () => {
+    const s = open(10).sessions;
+    s.save(snap("live0000", { createdAt: 1, status: "running", reason: undefined, endedAt: undefined }));
+    for (let i = 0; i < 60; i++) s.save(snap(`done${String(i).padStart(4, "0")}`, { createdAt: 100 + i }));
+    s.prune();
+    expect(s.count()).toBe(10);
+    expect(s.get("live0000")?.status).toBe("running");
+    expect(s.get("done0059")).toBeDefined();
+    expect(s.get("done0000")).toBeUndefined();
+  });
+
+  it("saves stats without the ids already counted", () => {
+    const s = open().sessions;
+    s.saveStats({ ...emptyStatsState(), launched: 3, countedIds: ["a", "b"] });
+    expect(open().sessions.loadStats()).toMatchObject({ launched: 3, countedIds: [] });
+  });
+});
+
+describe("recovery after a crash", () => {
+  it("marks live sessions interrupted once, counts them in the stats, and ends only our orphan processes", async () => {
+    const s = open().sessions;
+    const orphan = spawn("sleep", ["60"], { stdio: "ignore", detached: true });
+    const bystander = spawn("sleep", ["60"], { stdio: "ignore", detached: true });
+    try {
+      const orphanExit = new Promise((resolve) => orphan.once("exit", resolve));
+      s.save(snap("live1111", { status: "running", reason: undefined, endedAt: undefined, costUsd: 0.5, createdAt: 5000 }));
+      s.save(snap("done2222"));
+      s.saveStats({ ...emptyStatsState(), launched: 2, byStatus: { completed: 1, failed: 0, killed: 0, interrupted: 0 }, endedCount: 1, endedCostUsd: 0.01 });
+      s.recordProcess({ pid: orphan.pid!, sessionId: "live1111", startTicks: processStartTicks(orphan.pid!) });
+      // A recorded pid whose start time differs is someone else's process now: it must survive.
+      s.recordProcess({ pid: bystander.pid!, sessionId: "live1111", startTicks: "1" });
+
+      const reopened = open().sessions;
+      const recovery = await recoverAfterRestart(reopened, 9000, silentLogger);
+      expect(recovery.interrupted.map((x) => [x.id, x.status, x.reason])).toEqual([["live1111", "interrupted", { kind: "gateway_restart" }]]);
+      expect(recovery.orphans).toEqual({ ended: [orphan.pid], notOurs: [bystander.pid] });
+      await orphanExit;
+      expect(() => process.kill(bystander.pid!, 0)).not.toThrow();
+      expect(recovery.stats).toMatchObject({ launched: 2, endedCount: 2, byStatus: { completed: 1, interrupted: 1 } });
+      expect(recovery.stats.endedCostUsd).toBeCloseTo(0.51, 10);
+      expect(reopened.get("live1111")).toMatchObject({ status: "interrupted", endedAt: 9000, durationMs: 4000 });
+      expect(reopened.recordedProcesses()).toEqual([]);
+
+      // A second start finds nothing more to recover and counts nothing twice.
+      const again = await recoverAfterRestart(open().sessions, 10_000, silentLogger);
+      expect(again.interrupted).toEqual([]);
+      expect(again.stats.endedCount).toBe(2);
+    } finally {
+      for (const p of [orphan, bystander]) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+    }
+  });
+});
+
+describe("opening the store", () => {
+  it("moves an unreadable file aside and starts a new one", () => {
+    const file = path.join(dir, STORE_FILE);
+    open().sessions.save(snap("aaaa1111"));
+    store?.close();
+    store = undefined;
+    writeFileSync(file, "this is not a database ".repeat(200));
+    const reopened = open();
+    expect(reopened.movedAside?.reason).toMatch(/not a database|malformed|file is not/i);
+    expect(existsSync(reopened.movedAside!.to)).toBe(true);
+    expect(reopened.sessions.count()).toBe(0);
+    reopened.sessions.save(snap("bbbb2222"));
+    expect(open().sessions.get("bbbb2222")).toBeDefined();
+    expect(readdirSync(path.dirname(file)).some((f) => f.includes(".unreadable-"))).toBe(true);
+  });
+});

@@ -1,0 +1,141 @@
+// Durability in a real gateway: a crash mid-session, graceful restarts, a channel that fails across
+// a restart, and a corrupt store. Sessions, resume ids, stats and undelivered notices survive.
+import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isAlive, waitForPidsGone } from "./harness/processes.ts";
+import { STORE_FILE } from "../../src/store/index.ts";
+import { isClaudeProcess, startPluginGateway, type PluginGateway } from "./support/plugin-gateway.ts";
+
+let p: PluginGateway;
+
+beforeAll(async () => {
+  p = await startPluginGateway({ label: "durability" });
+}, 120_000);
+
+afterAll(async () => {
+  await p?.close();
+}, 60_000);
+
+interface SessionJson {
+  id: string;
+  name: string;
+  state: string;
+  reason?: string;
+  claudeSessionId?: string;
+  costUsd: number;
+  resumedFrom?: { sessionId?: string; claudeSessionId: string; fork: boolean };
+}
+
+async function sessions(params: Record<string, unknown> = {}): Promise<{ sessions: SessionJson[]; total: number }> {
+  return p.gw.rpc("claude-code.sessions", params);
+}
+
+async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("durability across restarts and crashes", () => {
+  it("after a SIGKILL mid-session: the session is interrupted, one notice arrives, no orphan is left, and /claude_resume continues the conversation", async () => {
+    p.claude.setHandler((req) =>
+      req.lastUserText?.includes("durable-task") ? { type: "text", text: "step ".repeat(400), chunks: 400, chunkDelayMs: 100 } : undefined,
+    );
+    try {
+      const after = p.gw.outbound().length;
+      await p.command("alice", `/claude --name durable --workdir ${p.workdir} the codeword is MANGO; now run the durable-task`);
+      await waitFor(() => p.claude.requests.some((r) => r.lastUserText?.includes("durable-task")), 30_000, "Claude Code asked the model");
+      const orphans = (await p.gw.crash()).filter(isClaudeProcess);
+      expect(orphans.length).toBeGreaterThan(0);
+
+      await p.gw.start();
+      const notice = await p.waitForText("alice", /⏸️ durable \[[a-z2-9]{8}\] was interrupted by a gateway restart/, 30_000, after);
+      expect(notice.text).toContain("/claude_resume durable");
+      expect(await waitForPidsGone(orphans, 10_000)).toEqual([]);
+
+      const list = await sessions();
+      const durable = list.sessions.find((s) => s.name === "durable");
+      expect(durable).toMatchObject({ state: "interrupted", reason: "gateway restart" });
+      expect(durable?.claudeSessionId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await p.command("alice", "/claude_respond durable hello?")).toMatch(/has ended \(interrupted: gateway restart\).*Resume it/);
+      expect(await p.command("alice", "/claude_resume --list")).toMatch(/resumable sessions[\s\S]*durable \[/);
+    } finally {
+      p.claude.setHandler(undefined);
+    }
+
+    const before = p.claude.requests.length;
+    const reply = await p.command("alice", "/claude_resume durable what was the codeword?");
+    expect(reply).toMatch(/durable-2 \[[a-z2-9]{8}\] launched \(resume of [a-z2-9]{8}\)/);
+    await waitFor(() => p.claude.requests.slice(before).some((r) => r.lastUserText?.includes("what was the codeword?")), 30_000, "the resumed turn");
+    const resumedRequest = p.claude.requests.slice(before).find((r) => r.lastUserText?.includes("what was the codeword?"));
+    expect(JSON.stringify(resumedRequest?.messages)).toContain("the codeword is MANGO");
+    await waitFor(async () => (await sessions()).sessions.find((s) => s.name === "durable-2")?.state === "waiting", 60_000, "resumed session waiting");
+    const resumed = (await sessions()).sessions.find((s) => s.name === "durable-2");
+    const original = (await sessions()).sessions.find((s) => s.name === "durable");
+    expect(resumed?.claudeSessionId).toBe(original?.claudeSessionId);
+    expect(resumed?.resumedFrom?.sessionId).toBe(original?.id);
+    await p.command("alice", "/claude_kill durable-2");
+
+    // Exactly one terminal notice for the crashed session, however the restart went.
+    expect(p.sentTo("alice").filter((m) => /^(✅|❌|⛔|💤|⏸️) durable \[/.test(m.text))).toHaveLength(1);
+  }, 180_000);
+
+  it("keeps the stats and the session history equal across a graceful restart, newest first and paged", async () => {
+    const after = p.gw.outbound().length;
+    await p.command("alice", `/claude --once --name stats-probe --workdir ${p.workdir} say hi`);
+    await p.waitForText("alice", /✅ stats-probe/, 60_000, after);
+    const stats = await p.gw.rpc<{ stats: Record<string, unknown> }>("claude-code.stats");
+    const history = await sessions();
+    expect(history.total).toBeGreaterThanOrEqual(3);
+
+    await p.gw.restart();
+
+    const statsAfter = await p.gw.rpc<{ stats: Record<string, unknown> }>("claude-code.stats");
+    expect(statsAfter.stats).toEqual(stats.stats);
+    const historyAfter = await sessions();
+    expect(historyAfter.sessions.map((s) => [s.id, s.state, s.costUsd])).toEqual(history.sessions.map((s) => [s.id, s.state, s.costUsd]));
+    expect(historyAfter.sessions[0]?.name).toBe("stats-probe"); // newest first
+    const page = await sessions({ limit: 1, offset: 1 });
+    expect(page.total).toBe(history.total);
+    expect(page.sessions.map((s) => s.id)).toEqual([history.sessions[1]?.id]);
+  }, 180_000);
+
+  it("delivers a notice once after a restart when the channel failed until then", async () => {
+    const after = p.gw.outbound().length;
+    p.claude.setHandler((req) => (req.lastUserText?.includes("slow-done") ? { type: "text", text: "finished slowly", chunks: 5, chunkDelayMs: 400 } : undefined));
+    try {
+      await p.command("alice", `/claude --once --name outage --workdir ${p.workdir} slow-done please`);
+      await p.gw.failNextSends(1000);
+      await p.gw.waitForOutbound((m) => !m.ok && m.text.includes("✅ outage"), 60_000, { after });
+      await waitFor(() => p.gw.outbound().slice(after).filter((m) => !m.ok && m.text.includes("✅ outage")).length >= 2, 30_000, "two failed attempts");
+    } finally {
+      p.claude.setHandler(undefined);
+    }
+    await p.gw.restart(); // the channel works again after the restart
+    const delivered = await p.waitForText("alice", /✅ outage/, 30_000, after);
+    expect(delivered.ok).toBe(true);
+    expect(p.sentTo("alice", after).filter((m) => m.text.includes("✅ outage"))).toHaveLength(1);
+  }, 180_000);
+
+  it("starts with a new store and says so when the store file is corrupt", async () => {
+    await p.gw.stop();
+    const file = path.join(p.gw.stateDir, STORE_FILE);
+    expect(existsSync(file)).toBe(true);
+    for (const suffix of ["-wal", "-shm"]) rmSync(file + suffix, { force: true });
+    writeFileSync(file, "garbage, not a database\n".repeat(500));
+    await p.gw.start();
+    expect((await sessions()).total).toBe(0);
+    expect(p.gw.logs({ tail: 400 })).toMatch(/session store was unreadable .* moved to .*unreadable-/);
+    expect(readdirSync(path.dirname(file)).some((f) => f.startsWith("store.sqlite.unreadable-"))).toBe(true);
+    // And it works: a new session is recorded.
+    const after = p.gw.outbound().length;
+    await p.command("alice", `/claude --once --name fresh-start --workdir ${p.workdir} say hi`);
+    await p.waitForText("alice", /✅ fresh-start/, 60_000, after);
+    expect((await sessions()).sessions.map((s) => s.name)).toEqual(["fresh-start"]);
+    // The single-turn session's process exits right after its result.
+    await waitFor(() => p.claudePids().filter(isAlive).length === 0, 15_000, "no Claude Code process left");
+  }, 120_000);
+});
