@@ -21,8 +21,9 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS sessions_name ON sessions(name);
 CREATE INDEX IF NOT EXISTS sessions_claude ON sessions(claude_session_id, created_at);
-CREATE INDEX IF NOT EXISTS sessions_created ON sessions(created_at);
-CREATE INDEX IF NOT EXISTS sessions_owner_created ON sessions(owner_agent, created_at);
+-- Covering indexes: a page's count and row selection read the index alone, whatever the filter.
+CREATE INDEX IF NOT EXISTS sessions_created ON sessions(created_at, status, owner_agent, claude_session_id);
+CREATE INDEX IF NOT EXISTS sessions_owner_created ON sessions(owner_agent, created_at, status, claude_session_id);
 CREATE INDEX IF NOT EXISTS sessions_status ON sessions(status);
 
 CREATE TABLE IF NOT EXISTS processes (

@@ -162,7 +162,10 @@ export class SessionStore<TOwner> implements SessionHistory {
     if (query.resumableOnly) where.push(`claude_session_id IS NOT NULL AND status NOT IN (${LIVE.map((s) => `'${s}'`).join(", ")})`);
     const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
     const total = (this.prepared(`SELECT COUNT(*) AS n FROM sessions ${clause}`).get(...params) as { n: number }).n;
-    const rows = this.prepared(`SELECT data FROM sessions ${clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`).all(
+    // Rows are chosen on the index alone; only the page's rows are read from the table.
+    const rows = this.prepared(
+      `SELECT data FROM sessions WHERE rowid IN (SELECT rowid FROM sessions ${clause} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?) ORDER BY created_at DESC, rowid DESC`,
+    ).all(
       ...params,
       query.limit,
       query.offset,

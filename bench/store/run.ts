@@ -1,0 +1,172 @@
+// Benchmark: the persistent store with many sessions. Lookups and pages on a store of --sessions
+// sessions (default 10 000) against one of 100, the plugin's own start work (open, integrity check,
+// crash recovery) on both, and the real gateway's start time with each store, alternating, in one run.
+// Run: npm run bench:store  (options: --sessions N, --iterations N, --starts N)
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { silentLogger, type SessionSnapshot } from "../../src/engine/index.ts";
+import { openStore, recoverAfterRestart, type PluginStore } from "../../src/store/index.ts";
+import { startPluginGateway } from "../../test/e2e/support/plugin-gateway.ts";
+
+const { values } = parseArgs({
+  options: {
+    sessions: { type: "string", default: "10000" },
+    iterations: { type: "string", default: "300" },
+    starts: { type: "string", default: "3" },
+  },
+});
+const MANY = Number(values.sessions);
+const FEW = 100;
+const ITERATIONS = Number(values.iterations);
+const STARTS = Number(values.starts);
+
+type Owner = { agentId: string | undefined; route: undefined; sessionKey: undefined; origin: "tool" };
+const agentOf = (o: Owner) => o.agentId;
+
+function session(i: number): SessionSnapshot<Owner> {
+  const created = 1_700_000_000_000 + i * 60_000;
+  return {
+    id: `s${String(i).padStart(7, "0")}`,
+    name: `task-number-${i}`,
+    status: i % 7 === 0 ? "failed" : "completed",
+    reason: i % 7 === 0 ? { kind: "budget", limitUsd: 5 } : { kind: "done" },
+    prompt: `Fix the flaky test number ${i} in the api package and report what changed. `.repeat(3),
+    workdir: `/home/dev/src/project-${i % 40}`,
+    model: "sonnet",
+    permissionMode: "bypassPermissions",
+    maxBudgetUsd: 5,
+    multiTurn: true,
+    claudeSessionId: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+    resumedFrom: undefined,
+    owner: { agentId: i % 4 === 0 ? "ops" : "main", route: undefined, sessionKey: undefined, origin: "tool" },
+    pid: undefined,
+    costUsd: 0.01 + (i % 50) / 100,
+    turns: 1 + (i % 5),
+    createdAt: created,
+    endedAt: created + 90_000,
+    durationMs: 90_000,
+    lastSeq: 40,
+    lastResult: "All tests pass now. The flake came from a shared temp dir; each test gets its own.",
+  };
+}
+
+function seed(stateDir: string, n: number): void {
+  const store = openStore<Owner>({ stateDir, maxPersistedSessions: Math.max(n, 10), agentOf });
+  store.sessions.transaction(() => {
+    for (let i = 0; i < n; i++) store.sessions.save(session(i));
+  });
+  store.close();
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function p99(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * 0.99))]!;
+}
+
+function time(fn: () => unknown): number {
+  const t = performance.now();
+  fn();
+  return performance.now() - t;
+}
+
+const root = mkdtempSync(path.join(os.tmpdir(), "ccp-bench-store-"));
+try {
+  const manyDir = path.join(root, "many");
+  const fewDir = path.join(root, "few");
+  const t = performance.now();
+  seed(manyDir, MANY);
+  console.log(`seeded ${MANY} sessions in ${(performance.now() - t).toFixed(0)} ms; ${FEW} in the small store`);
+  seed(fewDir, FEW);
+
+  // The plugin's own start work: open (with its integrity check) and crash recovery, alternating.
+  const opens: Record<"many" | "few", number[]> = { many: [], few: [] };
+  for (let i = 0; i < 15; i++) {
+    for (const [key, dir] of (i % 2 ? [["few", fewDir], ["many", manyDir]] : [["many", manyDir], ["few", fewDir]]) as Array<["many" | "few", string]>) {
+      const t0 = performance.now();
+      const store = openStore<Owner>({ stateDir: dir, maxPersistedSessions: MANY, agentOf });
+      await recoverAfterRestart(store.sessions, Date.now(), silentLogger);
+      store.sessions.count();
+      opens[key].push(performance.now() - t0);
+      store.close();
+    }
+  }
+
+  const stores: Record<"many" | "few", PluginStore<Owner>> = {
+    many: openStore<Owner>({ stateDir: manyDir, maxPersistedSessions: MANY, agentOf }),
+    few: openStore<Owner>({ stateDir: fewDir, maxPersistedSessions: MANY, agentOf }),
+  };
+  const ops: Array<[string, (s: PluginStore<Owner>, i: number, n: number) => unknown]> = [
+    ["list first page (50)", (s) => s.sessions.list({ agentId: undefined, statuses: undefined, limit: 50, offset: 0 })],
+    ["list a middle page (50)", (s, _i, n) => s.sessions.list({ agentId: undefined, statuses: undefined, limit: 50, offset: Math.floor(n / 2) })],
+    ["list one agent's page", (s) => s.sessions.list({ agentId: "ops", statuses: undefined, limit: 50, offset: 0 })],
+    ["list resumable page", (s) => s.sessions.list({ agentId: "main", statuses: undefined, resumableOnly: true, limit: 20, offset: 0 })],
+    ["find by name", (s, i, n) => s.sessions.findSnapshot(`task-number-${(i * 7919) % n}`)],
+    ["find by Claude UUID", (s, i, n) => s.sessions.findSnapshot(`00000000-0000-4000-8000-${String((i * 7919) % n).padStart(12, "0")}`)],
+    ["name taken? (dedupe)", (s, i) => s.sessions.hasName(`fresh-name-${i}`)],
+  ];
+  console.log(`\nstore operations, ${ITERATIONS} iterations each (median / p99 ms), ${MANY} vs ${FEW} sessions:`);
+  let worstPageP99 = 0;
+  for (const [label, fn] of ops) {
+    const samples: Record<"many" | "few", number[]> = { many: [], few: [] };
+    for (let i = 0; i < ITERATIONS; i++) {
+      samples.many.push(time(() => fn(stores.many, i, MANY)));
+      samples.few.push(time(() => fn(stores.few, i, FEW)));
+    }
+    if (label.startsWith("list")) worstPageP99 = Math.max(worstPageP99, p99(samples.many));
+    const m = median(samples.many);
+    const f = median(samples.few);
+    console.log(
+      `${label.padEnd(26)} ${MANY}: ${m.toFixed(3).padStart(7)} / ${p99(samples.many).toFixed(3).padStart(7)}   ${FEW}: ${f.toFixed(3).padStart(7)} / ${p99(samples.few).toFixed(3).padStart(7)}   ratio ${(m / f).toFixed(2)}`,
+    );
+  }
+  stores.many.close();
+  stores.few.close();
+
+  const openMany = median(opens.many);
+  const openFew = median(opens.few);
+  console.log(`\nplugin start work (open + integrity check + recovery), median of ${opens.many.length}: ${MANY}: ${openMany.toFixed(1)} ms, ${FEW}: ${openFew.toFixed(1)} ms, added ${(openMany - openFew).toFixed(1)} ms, ratio ${(openMany / openFew).toFixed(2)}`);
+
+  // The real gateway: time to ready with an empty store and with the big one, alternating.
+  let gatewayAdded = "not measured (--starts 0)";
+  if (STARTS > 0) {
+    console.log(`\ngateway start to /readyz, ${STARTS} alternating starts each:`);
+    const p = await startPluginGateway({ label: "bench-store" });
+    const starts: Record<"empty" | "many", number[]> = { empty: [], many: [] };
+    try {
+      const stateDir = p.gw.stateDir;
+      for (let i = 0; i < STARTS * 2; i++) {
+        const which: "empty" | "many" = i % 2 === 0 ? "many" : "empty";
+        await p.gw.stop();
+        rmSync(path.join(stateDir, "claude-code"), { recursive: true, force: true });
+        if (which === "many") seed(stateDir, MANY);
+        const t0 = performance.now();
+        await p.gw.start();
+        await p.gw.rpc("claude-code.stats"); // the plugin's service has started and answers
+        starts[which].push(performance.now() - t0);
+        const total = (await p.gw.rpc<{ total: number }>("claude-code.sessions", { limit: 1 })).total;
+        if (total !== (which === "many" ? MANY : 0)) throw new Error(`expected ${which === "many" ? MANY : 0} stored sessions, the gateway sees ${total}`);
+      }
+    } finally {
+      await p.close();
+    }
+    const se = median(starts.empty);
+    const sm = median(starts.many);
+    console.log(`empty store: ${se.toFixed(0)} ms   ${MANY} sessions: ${sm.toFixed(0)} ms   added ${(sm - se).toFixed(0)} ms   ratio ${(sm / se).toFixed(3)}`);
+    gatewayAdded = `+${(sm - se).toFixed(0)} ms, within this machine's start-to-start noise`;
+  }
+  console.log(
+    `\ntargets: a page under 20 ms (p99 of the slowest page query ${worstPageP99.toFixed(2)} ms: ${worstPageP99 < 20 ? "met" : "MISSED"}); ` +
+      `under 200 ms added to start (plugin start work +${(openMany - openFew).toFixed(1)} ms: ${openMany - openFew < 200 ? "met" : "MISSED"}; ` +
+      `gateway readiness ${gatewayAdded})`,
+  );
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
