@@ -61,6 +61,8 @@ engine.subscribe((e: SessionEvent<null>) => {
     case "claude_session":
     case "turn_started":
     case "process":
+    case "permission_decided":
+    case "permission_request":
     case "responded":
       break;
     default: {

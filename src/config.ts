@@ -1,7 +1,7 @@
 // The plugin's configuration: runtime validation with messages a person can act on, defaults,
 // and one typed object. The manifest's JSON Schema mirrors this for the host (see CONFIG_KEYS).
 import path from "node:path";
-import { PERMISSION_MODES, type PermissionMode } from "./engine/index.ts";
+import { parseRule, PERMISSION_MODES, type PermissionMode, type PermissionRule } from "./engine/index.ts";
 
 /** Where a notice goes: a channel and a target on it. */
 export interface Route {
@@ -40,6 +40,10 @@ export interface PluginConfig {
   allowRootBypass: boolean;
   longRunningNoticeMinutes: number;
   foregroundDebounceMs: number;
+  /** Rules applied to Claude Code's permission requests before anyone is asked. */
+  permissionPolicy: { allow: PermissionRule[]; deny: PermissionRule[]; ask: PermissionRule[] };
+  /** A permission request nobody answers within this is denied. */
+  permissionTimeoutMinutes: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<PluginConfig> = {
@@ -59,6 +63,8 @@ export const DEFAULT_CONFIG: Readonly<PluginConfig> = {
   allowRootBypass: false,
   longRunningNoticeMinutes: 10,
   foregroundDebounceMs: 800,
+  permissionPolicy: { allow: [], deny: [], ask: [] },
+  permissionTimeoutMinutes: 30,
 };
 
 export class ConfigError extends Error {
@@ -88,6 +94,8 @@ export const CONFIG_KEYS = [
   "allowRootBypass",
   "longRunningNoticeMinutes",
   "foregroundDebounceMs",
+  "permissionPolicy",
+  "permissionTimeoutMinutes",
 ] as const satisfies ReadonlyArray<keyof PluginConfig>;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -135,7 +143,7 @@ export function parseConfig(raw: unknown, env: Env = process.env): PluginConfig 
   const input: Record<string, unknown> =
     raw === undefined || raw === null ? {} : typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
   if (raw !== undefined && raw !== null && (typeof raw !== "object" || Array.isArray(raw))) problems.push("the config must be an object");
-  const cfg: PluginConfig = { ...DEFAULT_CONFIG, agentChannels: [], agentEnv: [], allowedWorkdirs: [] };
+  const cfg: PluginConfig = { ...DEFAULT_CONFIG, agentChannels: [], agentEnv: [], allowedWorkdirs: [], permissionPolicy: { allow: [], deny: [], ask: [] } };
 
   const known = new Set<string>(CONFIG_KEYS);
   for (const key of Object.keys(input)) if (!known.has(key)) problems.push(`unknown key "${key}" (known keys: ${CONFIG_KEYS.join(", ")})`);
@@ -171,6 +179,7 @@ export function parseConfig(raw: unknown, env: Env = process.env): PluginConfig 
   num("maxAutoResponds", { min: 0, max: 1000, integer: true });
   num("longRunningNoticeMinutes", { min: 0, max: 24 * 60 });
   num("foregroundDebounceMs", { min: 0, max: 60_000, integer: true });
+  num("permissionTimeoutMinutes", { min: 0.05, max: 7 * 24 * 60 });
   bool("skipSafetyChecks");
   bool("allowRootBypass");
 
@@ -207,6 +216,33 @@ export function parseConfig(raw: unknown, env: Env = process.env): PluginConfig 
       if (typeof p !== "string") throw new Error(`allowedWorkdirs[${i}] must be a path string`);
       cfg.allowedWorkdirs.push(expandPath(p, env, `allowedWorkdirs[${i}]`));
     }));
+  }
+
+  if (input.permissionPolicy !== undefined) {
+    const v = input.permissionPolicy;
+    if (typeof v !== "object" || v === null || Array.isArray(v)) {
+      problems.push('permissionPolicy must be an object like {"allow": ["Bash(npm test*)"], "deny": ["Bash(rm *)"], "ask": []}');
+    } else {
+      for (const key of Object.keys(v)) if (!["allow", "deny", "ask"].includes(key)) problems.push(`permissionPolicy has an unknown list "${key}" (use allow, deny, ask)`);
+      for (const list of ["allow", "deny", "ask"] as const) {
+        const rules = (v as Record<string, unknown>)[list];
+        if (rules === undefined) continue;
+        if (!Array.isArray(rules)) {
+          problems.push(`permissionPolicy.${list} must be a list of rules such as "Bash(npm test*)"`);
+          continue;
+        }
+        rules.forEach((r, i) =>
+          attempt(() => {
+            if (typeof r !== "string") throw new Error(`permissionPolicy.${list}[${i}] must be a string rule such as "Bash(npm test*)"`);
+            try {
+              cfg.permissionPolicy[list].push(parseRule(r));
+            } catch (err) {
+              throw new Error(`permissionPolicy.${list}[${i}]: ${err instanceof Error ? err.message : String(err)}`);
+            }
+          }),
+        );
+      }
+    }
   }
 
   if (problems.length > 0) throw new ConfigError(problems);

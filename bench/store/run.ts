@@ -49,6 +49,8 @@ function session(i: number): SessionSnapshot<Owner> {
     durationMs: 90_000,
     lastSeq: 40,
     lastResult: "All tests pass now. The flake came from a shared temp dir; each test gets its own.",
+    waitingFor: undefined,
+    pendingRequests: [],
   };
 }
 

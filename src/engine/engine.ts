@@ -8,7 +8,8 @@ import { buildChildEnv } from "./child-env.ts";
 import { systemClock, type Clock, type TimerHandle } from "./clock.ts";
 import { invalid, SessionError } from "./errors.ts";
 import { silentLogger, type Logger } from "./logger.ts";
-import { dedupeName, looksLikeUuid, nameFromPrompt, randomSessionId, validateGivenName } from "./names.ts";
+import { dedupeName, looksLikeUuid, nameFromPrompt, randomRequestId, randomSessionId, validateGivenName } from "./names.ts";
+import type { PermissionAnswer, PermissionPolicy, PermissionRecord, PermissionRequest } from "./permissions.ts";
 import { DEFAULT_OUTPUT_LIMITS, type OutputLimits } from "./output-buffer.ts";
 import { Session, type QueryFunction, type SessionInit } from "./session.ts";
 import { StatsRecorder, type StatsSnapshot, type StatsState } from "./stats.ts";
@@ -63,7 +64,16 @@ export interface EngineOptions {
   checkWorkdir?: (workdir: string) => void;
   /** Extra child environment for a workdir (e.g. per-workdir agentEnv); a launch's own env wins. */
   envForWorkdir?: (workdir: string) => Readonly<Record<string, string>>;
+  /** Rules applied to Claude Code's permission requests before anyone is asked. */
+  permissionPolicy?: PermissionPolicy;
+  /** A permission request nobody answers within this is denied (default 30 minutes). */
+  permissionTimeoutMs?: number;
 }
+
+/** Where a request id leads: a pending request, or the record of how it was decided. */
+export type RequestLookup<TOwner> =
+  | { state: "pending"; session: SessionSnapshot<TOwner>; request: PermissionRequest }
+  | { state: "decided"; session: SessionSnapshot<TOwner> | undefined; record: PermissionRecord };
 
 export type EngineListener<TOwner> = (event: SessionEvent<TOwner>) => void;
 
@@ -75,9 +85,11 @@ export class SessionEngine<TOwner = unknown> {
   private readonly listeners = new Set<EngineListener<TOwner>>();
   private readonly stats: StatsRecorder;
   private readonly opts: Required<
-    Omit<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "stats" | "checkWorkdir" | "envForWorkdir">
+    Omit<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "stats" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy">
   > &
-    Pick<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "checkWorkdir" | "envForWorkdir">;
+    Pick<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy">;
+  /** Decided requests, so a late answer gets "already answered" rather than "unknown" (bounded). */
+  private readonly decidedRequests = new Map<string, { sessionId: string; record: PermissionRecord }>();
   private shuttingDown = false;
 
   constructor(options: EngineOptions = {}) {
@@ -102,6 +114,8 @@ export class SessionEngine<TOwner = unknown> {
       exitGraceMs: options.exitGraceMs ?? 5000,
       checkWorkdir: options.checkWorkdir,
       envForWorkdir: options.envForWorkdir,
+      permissionPolicy: options.permissionPolicy,
+      permissionTimeoutMs: options.permissionTimeoutMs ?? 30 * 60_000,
     };
     this.stats = new StatsRecorder(options.stats);
   }
@@ -169,6 +183,9 @@ export class SessionEngine<TOwner = unknown> {
       outputLimits: this.opts.outputLimits,
       exitGraceMs: this.opts.exitGraceMs,
       pathToClaudeCodeExecutable: this.opts.pathToClaudeCodeExecutable,
+      permissionPolicy: this.opts.permissionPolicy,
+      permissionTimeoutMs: this.opts.permissionTimeoutMs,
+      newRequestId: () => this.uniqueRequestId(),
     });
     this.sessions.set(id, session);
     this.stats.recordLaunch();
@@ -199,7 +216,37 @@ export class SessionEngine<TOwner = unknown> {
     return session.snapshot();
   }
 
-  /** The session a ref names: an id, a name or a Claude session UUID. Throws NOT_FOUND / AMBIGUOUS. */
+  /** A permission request by id: pending, or already decided. Throws NOT_FOUND for an unknown id. */
+  findRequest(id: string): RequestLookup<TOwner> {
+    const key = typeof id === "string" ? id.trim().toLowerCase() : "";
+    if (!key) throw invalid("the request id is empty: give the id from the 🔐 notice, e.g. r7k2m");
+    for (const s of this.sessions.values()) {
+      if (s.hasPendingRequest(key)) {
+        const session = s.snapshot();
+        const request = session.pendingRequests.find((r) => r.id === key);
+        if (request) return { state: "pending", session, request };
+      }
+    }
+    const decided = this.decidedRequests.get(key);
+    if (decided) return { state: "decided", session: this.sessions.get(decided.sessionId)?.snapshot(), record: decided.record };
+    throw new SessionError("NOT_FOUND", `No permission request "${id}". Pending requests are listed by claude_sessions (pending) and in each 🔐 notice.`);
+  }
+
+  /** Answers a pending permission request; a decided or expired one gets an error saying how it ended. */
+  answerRequest(id: string, answer: PermissionAnswer, by: string): PermissionRecord {
+    const found = this.findRequest(id);
+    if (found.state === "decided") {
+      const r = found.record;
+      const when = new Date(r.at).toISOString();
+      throw new SessionError(
+        "ALREADY_FINISHED",
+        r.outcome === "expired"
+          ? `Request ${r.requestId} expired at ${when}: nobody answered in time, so it was denied. Claude was told; send it a message to try again.`
+          : `Request ${r.requestId} was already decided at ${when}: ${r.outcome.replace(/_/g, " ")} by ${r.by}.`,
+      );
+    }
+    return this.get(found.session.id).answerPermission(found.request.id, answer, by);
+  }
   get(ref: string): Session<TOwner> {
     const found = this.find(ref);
     if (!found) {
@@ -265,6 +312,10 @@ export class SessionEngine<TOwner = unknown> {
   }
 
   private onSessionEvent(event: SessionEvent<TOwner>): void {
+    if (event.type === "permission_decided" && event.record.requestId !== "-") {
+      this.decidedRequests.set(event.record.requestId, { sessionId: event.session.id, record: event.record });
+      if (this.decidedRequests.size > 1000) this.decidedRequests.delete(this.decidedRequests.keys().next().value!);
+    }
     if (event.type === "ended") {
       this.stats.recordEnd(event.session, event.status, event.reason);
       this.scheduleForgetting(event.session.id);
@@ -287,6 +338,14 @@ export class SessionEngine<TOwner = unknown> {
   private nameTaken(name: string): boolean {
     for (const s of this.sessions.values()) if (s.name === name) return true;
     return this.opts.history?.hasName(name) ?? false;
+  }
+
+  private uniqueRequestId(): string {
+    for (let i = 0; i < 100; i++) {
+      const id = randomRequestId();
+      if (!this.decidedRequests.has(id) && ![...this.sessions.values()].some((s) => s.hasPendingRequest(id))) return id;
+    }
+    throw new Error("could not generate a unique request id");
   }
 
   private uniqueId(): string {

@@ -1,5 +1,5 @@
 // The engine's public surface: everything outside src/engine imports from here.
-export { SessionEngine, type EngineOptions, type EngineListener, type PastSession, type SessionHistory } from "./engine.ts";
+export { SessionEngine, type EngineOptions, type EngineListener, type PastSession, type RequestLookup, type SessionHistory } from "./engine.ts";
 export { SessionError, isSessionError, invalid, type ErrorCode } from "./errors.ts";
 export { systemClock, type Clock, type TimerHandle } from "./clock.ts";
 export { silentLogger, type Logger } from "./logger.ts";
@@ -7,6 +7,19 @@ export { OutputBuffer, DEFAULT_OUTPUT_LIMITS, type OutputEntry, type OutputKind,
 export { emptyStatsState, StatsRecorder, type StatsSnapshot, type StatsState, type SessionCostSummary } from "./stats.ts";
 export { nameFromPrompt, looksLikeUuid } from "./names.ts";
 export { summarizeToolInput } from "./tool-summary.ts";
+export {
+  createPolicy,
+  parseRule,
+  describeRequest,
+  type PermissionAnswer,
+  type PermissionOutcome,
+  type PermissionPolicy,
+  type PermissionRecord,
+  type PermissionRequest,
+  type PermissionRule,
+  type Question,
+  type RequestKind,
+} from "./permissions.ts";
 export {
   isLive,
   reasonText,

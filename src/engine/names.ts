@@ -4,6 +4,13 @@ import { invalid } from "./errors.ts";
 
 const ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"; // no 0/o/1/l: easy to read aloud and type
 
+/** A short id for a permission request, easy to type on a phone: "r" and 4 characters. */
+export function randomRequestId(): string {
+  let id = "r";
+  for (const b of randomBytes(4)) id += ID_ALPHABET[b % ID_ALPHABET.length];
+  return id;
+}
+
 /** An 8-character URL-safe id. */
 export function randomSessionId(): string {
   const bytes = randomBytes(8);

@@ -1,7 +1,7 @@
 // A bounded per-session output log whose entries carry monotonic sequence numbers, so a reader
 // can ask for "everything after N" and is told exactly how much it missed when the buffer trimmed.
 
-export type OutputKind = "text" | "tool_use" | "tool_error" | "result" | "followup";
+export type OutputKind = "text" | "tool_use" | "tool_error" | "result" | "followup" | "permission";
 
 export interface OutputEntry {
   readonly seq: number;

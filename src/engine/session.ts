@@ -3,7 +3,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import type {
+  CanUseTool,
   Options,
+  PermissionResult,
+  PermissionUpdate,
   Query,
   SDKMessage,
   SDKResultMessage,
@@ -16,6 +19,16 @@ import { SessionError } from "./errors.ts";
 import { InputQueue } from "./input-queue.ts";
 import type { Logger } from "./logger.ts";
 import { OutputBuffer, type OutputKind, type OutputLimits } from "./output-buffer.ts";
+import {
+  describeRequest,
+  resolveAnswers,
+  sessionOnly,
+  type PermissionAnswer,
+  type PermissionOutcome,
+  type PermissionPolicy,
+  type PermissionRecord,
+  type PermissionRequest,
+} from "./permissions.ts";
 import { summarizeToolInput } from "./tool-summary.ts";
 import {
   isLive,
@@ -41,6 +54,11 @@ export interface SessionDeps<TOwner> {
   /** How long a process may take to exit after its input closed before it is signalled. */
   exitGraceMs: number;
   pathToClaudeCodeExecutable: string | undefined;
+  /** Rules applied to permission requests before anyone is asked. */
+  permissionPolicy: PermissionPolicy | undefined;
+  /** A permission request nobody answers within this is denied (fail closed). */
+  permissionTimeoutMs: number;
+  newRequestId: () => string;
 }
 
 export interface SessionInit<TOwner> {
@@ -60,6 +78,26 @@ export interface SessionInit<TOwner> {
 }
 
 const STDERR_TAIL_BYTES = 4096;
+const MAX_DECISIONS = 200;
+
+const OUTCOME_TEXT: Record<PermissionOutcome, string> = {
+  allowed: "allowed once",
+  allowed_for_session: "allowed for this session",
+  denied: "denied",
+  answered: "answered",
+  expired: "denied (no answer in time)",
+  cancelled: "withdrawn",
+  policy_allowed: "allowed",
+  policy_denied: "denied",
+};
+
+interface PendingPermission {
+  request: PermissionRequest;
+  input: Record<string, unknown>;
+  suggestions: PermissionUpdate[] | undefined;
+  resolve: (result: PermissionResult) => void;
+  timer: TimerHandle | undefined;
+}
 
 export class Session<TOwner> {
   readonly id: string;
@@ -86,6 +124,9 @@ export class Session<TOwner> {
   private readonly pendingTurns = new Set<string>();
   private interruptRequested = false;
   private loopDone: Promise<void> = Promise.resolve();
+  /** Permission requests Claude Code is blocked on, by id. */
+  private readonly pending = new Map<string, PendingPermission>();
+  private readonly decisions: PermissionRecord[] = [];
 
   constructor(init: SessionInit<TOwner>, deps: SessionDeps<TOwner>) {
     this.init = init;
@@ -147,7 +188,67 @@ export class Session<TOwner> {
       durationMs: end - this.createdAt,
       lastSeq: this.output.lastSeq,
       lastResult: this.lastResult_,
+      waitingFor: this.status_ !== "waiting" ? undefined : this.pending.size > 0 ? "permission" : "input",
+      pendingRequests: [...this.pending.values()].map((p) => p.request),
     };
+  }
+
+  /** The decisions taken on this session's permission requests, oldest first (bounded). */
+  permissionLog(): readonly PermissionRecord[] {
+    return this.decisions;
+  }
+
+  hasPendingRequest(id: string): boolean {
+    return this.pending.has(id);
+  }
+
+  /** Answers a pending request; Claude Code carries on at once. Returns the decision's record. */
+  answerPermission(id: string, answer: PermissionAnswer, by: string): PermissionRecord {
+    const p = this.pending.get(id);
+    if (!p) throw new SessionError("NOT_FOUND", `Session ${this.label()} has no pending request ${id}.`);
+    const { request } = p;
+    switch (answer.kind) {
+      case "allow": {
+        if (request.kind === "question") {
+          throw new SessionError("INVALID_ARGUMENT", `Request ${id} is a question: answer it with one of its options, not allow/deny.`);
+        }
+        const forSession = answer.scope === "session";
+        if (forSession && (request.kind !== "tool" || !p.suggestions?.length)) {
+          throw new SessionError("INVALID_ARGUMENT", `Request ${id} cannot be allowed for the whole session; allow it once instead.`);
+        }
+        const result: PermissionResult = { behavior: "allow", updatedInput: p.input };
+        if (forSession && p.suggestions) result.updatedPermissions = sessionOnly(p.suggestions);
+        return this.settle(p, result, forSession ? "allowed_for_session" : "allowed", by, undefined);
+      }
+      case "deny": {
+        const note = answer.note?.trim() || undefined;
+        const message =
+          request.kind === "plan"
+            ? note
+              ? `The user wants the plan revised: ${note}`
+              : "The user rejected the plan."
+            : `The user denied this${note ? `: ${note}` : "."}`;
+        return this.settle(p, { behavior: "deny", message, ...(answer.stop ? { interrupt: true } : {}) }, "denied", by, note);
+      }
+      case "answer": {
+        if (request.kind !== "question" || !request.questions) {
+          throw new SessionError("INVALID_ARGUMENT", `Request ${id} is not a question: allow or deny it.`);
+        }
+        if (answer.answers.length !== request.questions.length || answer.answers.some((a) => !a.trim())) {
+          throw new SessionError(
+            "INVALID_ARGUMENT",
+            `Request ${id} asks ${request.questions.length} question(s); give exactly one answer for each (an option number or label, or your own words).`,
+          );
+        }
+        const answers = resolveAnswers(request.questions, answer.answers);
+        const note = Object.entries(answers).map(([q, a]) => `${q} → ${a}`).join("; ");
+        return this.settle(p, { behavior: "allow", updatedInput: { ...p.input, answers } }, "answered", by, note);
+      }
+      default: {
+        const never: never = answer;
+        return never;
+      }
+    }
   }
 
   /** Spawns the CLI and starts consuming its messages. Returns at once. */
@@ -173,7 +274,8 @@ export class Session<TOwner> {
     this.cancelIdleTimer();
     this.pushUserMessage(message);
     this.appendOutput("followup", message);
-    const wasWaiting = this.status_ === "waiting";
+    // While Claude waits for a permission answer, a message is queued for after the turn.
+    const wasWaiting = this.status_ === "waiting" && this.pending.size === 0;
     if (wasWaiting) this.status_ = "running";
     this.deps.emit({ type: "responded", session: this.snapshot(), message, interrupted: interrupt, by });
     if (wasWaiting) this.deps.emit({ type: "turn_started", session: this.snapshot() });
@@ -182,7 +284,7 @@ export class Session<TOwner> {
   /** Stops the current turn; the session stays open for the next message. */
   async interrupt(): Promise<void> {
     if (!isLive(this.status_)) throw this.notRunning("interrupt");
-    if (this.status_ === "waiting") {
+    if (this.status_ === "waiting" && this.pending.size === 0) {
       throw new SessionError("NOT_RUNNING", `Session ${this.label()} is waiting for input: there is no turn to interrupt.`);
     }
     await this.interruptTurn();
@@ -265,6 +367,8 @@ export class Session<TOwner> {
         : { type: "preset", preset: "claude_code" },
       spawnClaudeCodeProcess: (spawnOptions) => this.spawnProcess(spawnOptions),
     };
+    // Without bypass, Claude Code asks before acting; the asks come here and go to people.
+    if (init.permissionMode !== "bypassPermissions") options.canUseTool = this.canUseTool;
     if (init.permissionMode === "bypassPermissions") options.allowDangerouslySkipPermissions = true;
     if (init.model !== undefined) options.model = init.model;
     if (init.maxBudgetUsd !== undefined) options.maxBudgetUsd = init.maxBudgetUsd;
@@ -449,8 +553,78 @@ export class Session<TOwner> {
     this.endedAt_ = this.deps.clock.now();
     this.cancelIdleTimer();
     this.input.close();
+    for (const p of [...this.pending.values()]) {
+      this.settle(p, { behavior: "deny", message: "The session ended before anyone answered." }, "cancelled", "session end", undefined, false);
+    }
     this.deps.logger.info(`session ${this.id} ${status} (${reasonText(reason)})`);
     this.deps.emit({ type: "ended", session: this.snapshot(), status, reason });
+  }
+
+  /** The SDK's permission callback: policy first, then a pending request people answer. */
+  private readonly canUseTool: CanUseTool = (tool, input, options) => {
+    const described = describeRequest(tool, input, options.suggestions, this.lastText);
+    const verdict = described.kind === "tool" ? this.deps.permissionPolicy?.(tool, input) : undefined;
+    if (verdict && verdict.decision !== "ask") {
+      const allow = verdict.decision === "allow";
+      this.record({
+        requestId: "-",
+        kind: described.kind,
+        tool,
+        summary: described.summary,
+        outcome: allow ? "policy_allowed" : "policy_denied",
+        by: `policy ${verdict.rule ?? ""}`.trim(),
+        note: undefined,
+      });
+      return Promise.resolve(
+        allow
+          ? { behavior: "allow", updatedInput: input }
+          : { behavior: "deny", message: `Denied by the operator's policy (${verdict.rule}). Do not retry this; find another way or ask the user.` },
+      );
+    }
+    if (!isLive(this.status_)) return Promise.resolve({ behavior: "deny", message: "The session has ended." });
+    const now = this.deps.clock.now();
+    const request: PermissionRequest = {
+      id: this.deps.newRequestId(),
+      sessionId: this.id,
+      ...described,
+      tool,
+      createdAt: now,
+      expiresAt: now + this.deps.permissionTimeoutMs,
+    };
+    return new Promise<PermissionResult>((resolve) => {
+      const p: PendingPermission = { request, input, suggestions: options.suggestions, resolve, timer: undefined };
+      this.pending.set(request.id, p);
+      const minutes = Math.round(this.deps.permissionTimeoutMs / 60_000);
+      p.timer = this.deps.clock.setTimer(this.deps.permissionTimeoutMs, () => {
+        const message = `Nobody answered this request within ${minutes} minute(s), so it was denied. Do not retry it: say what you needed and wait for the user.`;
+        if (this.pending.get(request.id) === p) this.settle(p, { behavior: "deny", message }, "expired", "timeout", undefined);
+      });
+      // An interrupt or a kill aborts the call: nobody needs to answer any more.
+      options.signal.addEventListener("abort", () => {
+        if (this.pending.get(request.id) === p) this.settle(p, { behavior: "deny", message: "Interrupted." }, "cancelled", "interrupt", undefined);
+      });
+      this.cancelIdleTimer();
+      this.status_ = "waiting";
+      this.deps.emit({ type: "permission_request", session: this.snapshot(), request });
+    });
+  };
+
+  private settle(p: PendingPermission, result: PermissionResult, outcome: PermissionOutcome, by: string, note: string | undefined, resume = true): PermissionRecord {
+    this.pending.delete(p.request.id);
+    p.timer?.cancel();
+    const record = this.record({ requestId: p.request.id, kind: p.request.kind, tool: p.request.tool, summary: p.request.summary, outcome, by, note });
+    if (resume && this.pending.size === 0 && this.status_ === "waiting") this.status_ = "running";
+    p.resolve(result);
+    return record;
+  }
+
+  private record(r: Omit<PermissionRecord, "sessionId" | "at">): PermissionRecord {
+    const record: PermissionRecord = { ...r, sessionId: this.id, at: this.deps.clock.now() };
+    this.decisions.push(record);
+    if (this.decisions.length > MAX_DECISIONS) this.decisions.splice(0, this.decisions.length - MAX_DECISIONS);
+    this.appendOutput("permission", `${record.summary}: ${OUTCOME_TEXT[record.outcome]} by ${record.by}${record.note ? ` (${record.note})` : ""}`, record.tool);
+    this.deps.emit({ type: "permission_decided", session: this.snapshot(), record });
+    return record;
   }
 
   private cancelIdleTimer(): void {

@@ -1,6 +1,7 @@
 // The engine's vocabulary: statuses, terminal reasons, launch requests, snapshots and events.
 // Discriminated unions throughout, so a new kind is a compile error wherever it must be handled.
 import type { CatchUp, OutputEntry } from "./output-buffer.ts";
+import type { PermissionRecord, PermissionRequest } from "./permissions.ts";
 
 export type LiveStatus = "starting" | "running" | "waiting";
 export type TerminalStatus = "completed" | "failed" | "killed" | "interrupted";
@@ -119,6 +120,10 @@ export interface SessionSnapshot<TOwner> {
   lastSeq: number;
   /** The text of the last result, if any. */
   lastResult: string | undefined;
+  /** While waiting: for the next message, or for an answer to a permission request. */
+  waitingFor: "input" | "permission" | undefined;
+  /** Permission requests Claude Code is blocked on. */
+  pendingRequests: PermissionRequest[];
 }
 
 /** Everything the engine reports; the notifier and stats consume these. */
@@ -130,6 +135,10 @@ export type SessionEvent<TOwner> =
   | { type: "waiting"; session: SessionSnapshot<TOwner>; lastText: string; interrupted: boolean }
   | { type: "responded"; session: SessionSnapshot<TOwner>; message: string; interrupted: boolean; by: string }
   | { type: "ended"; session: SessionSnapshot<TOwner>; status: TerminalStatus; reason: EndReason }
+  /** Claude Code asks for permission (a tool call, a question, a plan): someone must answer. */
+  | { type: "permission_request"; session: SessionSnapshot<TOwner>; request: PermissionRequest }
+  /** A permission request was decided (by a person, the agent, the policy, or the timeout). */
+  | { type: "permission_decided"; session: SessionSnapshot<TOwner>; record: PermissionRecord }
   /** The Claude Code process started or exited (so a crashed gateway's orphans can be found). */
   | { type: "process"; session: SessionSnapshot<TOwner>; pid: number; running: boolean };
 

@@ -2,7 +2,8 @@
 // text helpers split at the channel's limit without breaking code fences.
 import type { Route } from "../config.ts";
 import type { Transport } from "../notify/delivery.ts";
-import type { HostConfig, HostRuntime } from "./sdk.ts";
+import type { NoticeButton } from "../notify/messages.ts";
+import { sendDurableMessageBatch, type HostConfig, type HostRuntime } from "./sdk.ts";
 
 /** Limits of the platforms, for channels that do not declare one. */
 const PLATFORM_LIMITS: Record<string, number> = { telegram: 4096, discord: 2000, slack: 4000, whatsapp: 4096, signal: 4000 };
@@ -27,6 +28,31 @@ export function createHostTransport(runtime: HostRuntime, config: () => HostConf
     return runtime.channel.text.resolveTextChunkLimit(config(), route.channel, route.accountId ?? null, { fallbackLimit });
   }
 
+  /**
+   * Buttons go as a message presentation: the host renders them natively where the channel can
+   * (Telegram inline keyboards, Discord components) and as text where it cannot. Best effort on the
+   * host's side: our own outbox retries, so the host must not queue a second copy.
+   */
+  async function sendWithButtons(route: Route, text: string, buttons: readonly NoticeButton[]): Promise<void> {
+    const result = await sendDurableMessageBatch({
+      cfg: config(),
+      channel: route.channel,
+      to: route.to,
+      ...(route.accountId ? { accountId: route.accountId } : {}),
+      ...(route.threadId ? { threadId: route.threadId } : {}),
+      payloads: [
+        {
+          text,
+          presentation: { blocks: [{ type: "buttons", buttons: buttons.map((b) => ({ label: b.label, action: { type: "command", command: b.command } })) }] },
+        },
+      ],
+      durability: "best_effort",
+    });
+    if (result.status === "failed" || result.status === "partial_failed") {
+      throw result.error instanceof Error ? result.error : new Error(`channel "${route.channel}" refused the message: ${String(result.error)}`);
+    }
+  }
+
   return {
     async preload(channel) {
       await adapterFor(channel);
@@ -38,7 +64,8 @@ export function createHostTransport(runtime: HostRuntime, config: () => HostConf
       if (adapter?.chunker) return adapter.chunker(text, limit);
       return runtime.channel.text.chunkMarkdownText(text, limit);
     },
-    async send(route, text) {
+    async send(route, text, buttons) {
+      if (buttons?.length) return sendWithButtons(route, text, buttons);
       const adapter = await adapterFor(route.channel);
       if (!adapter.sendText) throw new Error(`channel "${route.channel}" cannot send text`);
       await adapter.sendText({

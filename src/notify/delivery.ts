@@ -4,11 +4,15 @@
 import type { Route } from "../config.ts";
 import type { Logger } from "../engine/index.ts";
 import { routeKey } from "../ops/types.ts";
+import type { NoticeButton } from "./messages.ts";
 
 /** The host side of delivery: in-process sends and the host's own text splitting. */
 export interface Transport {
-  /** Sends one chunk of text; throws when the channel refused it. */
-  send(route: Route, text: string): Promise<void>;
+  /**
+   * Sends one chunk of text; throws when the channel refused it. Buttons run chat commands where the
+   * channel has them; elsewhere the text (which always names the commands) stands alone.
+   */
+  send(route: Route, text: string, buttons?: readonly NoticeButton[]): Promise<void>;
   /** Splits text at the channel's limit without breaking code fences. */
   chunk(route: Route, text: string): string[];
 }
@@ -20,6 +24,7 @@ export interface DurableItem {
   route: Route;
   text: string;
   label: string;
+  buttons: NoticeButton[] | undefined;
   chunksSent: number;
   attempts: number;
 }
@@ -27,7 +32,7 @@ export interface DurableItem {
 /** Where durable notices are kept (the store's outbox). */
 export interface Outbox {
   /** Persists a notice; undefined when one with this key exists already. */
-  add(item: { key: string; route: Route; routeKey: string; text: string; label: string }): DurableItem | undefined;
+  add(item: { key: string; route: Route; routeKey: string; text: string; label: string; buttons: NoticeButton[] | undefined }): DurableItem | undefined;
   pending(): DurableItem[];
   progress(id: number, chunksSent: number, attempts: number, lastError: string | undefined): void;
   delivered(id: number, chunksSent: number, attempts: number): void;
@@ -71,6 +76,7 @@ interface Job {
   route: Route;
   text: string;
   label: string;
+  buttons: NoticeButton[] | undefined;
   durable: DurableItem | undefined;
 }
 
@@ -98,26 +104,26 @@ export class Delivery {
    * Queues a text for a conversation; resolves once it is delivered, given up or skipped. Never
    * rejects. With a `key` (and an outbox) the notice is persisted first and sent at most once.
    */
-  enqueue(route: Route, text: string, label: string, options: { key?: string } = {}): Promise<DeliveryOutcome> {
+  enqueue(route: Route, text: string, label: string, options: { key?: string; buttons?: NoticeButton[] } = {}): Promise<DeliveryOutcome> {
     if (this.closed) return Promise.resolve({ delivered: false, skipped: "stopped" });
     let durable: DurableItem | undefined;
     if (options.key !== undefined && this.outbox) {
       try {
-        durable = this.outbox.add({ key: options.key, route, routeKey: routeKey(route), text, label });
+        durable = this.outbox.add({ key: options.key, route, routeKey: routeKey(route), text, label, buttons: options.buttons });
         if (!durable) return Promise.resolve({ delivered: false, skipped: "duplicate" });
       } catch (err) {
         // The store failing must not cost the user the notice: send it anyway, unpersisted.
         this.logger.error(`notify: could not persist ${label}: ${errText(err)}; sending without the outbox`);
       }
     }
-    return this.schedule({ route, text, label, durable });
+    return this.schedule({ route, text, label, buttons: options.buttons, durable });
   }
 
   /** Queues every notice the outbox still holds (after a restart), oldest first. Returns how many. */
   resumePending(): number {
     if (!this.outbox) return 0;
     const items = this.outbox.pending();
-    for (const item of items) void this.schedule({ route: item.route, text: item.text, label: item.label, durable: item });
+    for (const item of items) void this.schedule({ route: item.route, text: item.text, label: item.label, buttons: item.buttons, durable: item });
     if (items.length) this.logger.info(`notify: resuming ${items.length} undelivered notice(s) from the outbox`);
     return items.length;
   }
@@ -169,7 +175,8 @@ export class Delivery {
         if (this.closed) return { delivered: false, skipped: "stopped" };
         attempts++;
         try {
-          await this.transport.send(route, chunk);
+          // Buttons go with the last chunk, under the text that explains them.
+          await this.transport.send(route, chunk, i === chunks.length - 1 ? job.buttons : undefined);
           this.lastSentAt.set(key, Date.now());
           if (durable) this.persist(() => this.outbox?.progress(durable.id, i + 1, attempts, undefined), label);
           break;

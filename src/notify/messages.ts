@@ -1,5 +1,5 @@
 // Session events → the notice texts people see, one function per row of the notification table.
-import { reasonText, type EndReason, type SessionSnapshot } from "../engine/index.ts";
+import { reasonText, type EndReason, type PermissionRecord, type PermissionRequest, type SessionSnapshot } from "../engine/index.ts";
 import type { Owner } from "../ops/types.ts";
 import { duration, firstLine, preview, usd } from "./format.ts";
 
@@ -77,5 +77,93 @@ export function wakeText(s: Snap, event: { kind: "waiting"; lastText: string; au
   return (
     `[claude-code] Claude Code session ${id} ended: ${outcome}, cost ${usd(s.costUsd)}, ${duration(s.durationMs)}.${result}` +
     `Next: report the outcome and the cost to the user. To continue the work later use claude_launch with resume_session_id "${s.id}".`
+  );
+}
+
+/** A button that runs a chat command when pressed (where the channel has buttons). */
+export interface NoticeButton {
+  label: string;
+  command: string;
+}
+
+function clock(at: number): string {
+  return `${new Date(at).toISOString().slice(11, 16)} UTC`;
+}
+
+function fenced(text: string): string {
+  return `\`\`\`\n${text.replace(/```/g, "ˋˋˋ")}\n\`\`\``;
+}
+
+/** The 🔐 / ❓ / 📋 notice of a pending request, with the commands (and buttons) that answer it. */
+export function permissionNotice(s: Snap, r: PermissionRequest): { text: string; buttons: NoticeButton[] } {
+  const who = `${s.name} [${s.id}]`;
+  const expires = `Unanswered by ${clock(r.expiresAt)} → denied.`;
+  switch (r.kind) {
+    case "question": {
+      const qs = r.questions ?? [];
+      const body = qs
+        .map((q, qi) => {
+          const options = q.options.map((o, i) => `${i + 1}. ${o.label}${o.description ? ` — ${o.description}` : ""}`).join("\n");
+          return `${qs.length > 1 ? `${qi + 1}) ` : ""}${q.question}${q.multiSelect ? " (several allowed: 1,3)" : ""}\n${options}`;
+        })
+        .join("\n");
+      const how = qs.length > 1 ? `/claude_answer ${r.id} <answer 1> ; <answer 2>` : `/claude_answer ${r.id} <number or your own answer>`;
+      const single = qs.length === 1 && !qs[0]!.multiSelect ? qs[0]!.options.map((o, i) => ({ label: o.label, command: `/claude_answer ${r.id} ${i + 1}` })) : [];
+      return { text: `❓ ${who} asks [${r.id}]:\n${body}\nReply: ${how}\n${expires}`, buttons: single };
+    }
+    case "plan": {
+      const plan = r.detail ? `\n${fenced(r.detail)}` : "";
+      return {
+        text: `📋 ${who} has a plan [${r.id}]:${plan}\nApprove: /claude_allow ${r.id} · Revise: /claude_deny ${r.id} <what to change> · Reject: /claude_deny ${r.id} --stop\n${expires}`,
+        buttons: [
+          { label: "Approve", command: `/claude_allow ${r.id}` },
+          { label: "Reject", command: `/claude_deny ${r.id} --stop` },
+        ],
+      };
+    }
+    case "tool": {
+      const detail = r.detail ? `\n${fenced(r.detail)}` : "";
+      const session = r.sessionScope ? ` · for this session (${r.sessionScope}): /claude_allow ${r.id} --session` : "";
+      const buttons: NoticeButton[] = [{ label: "Allow once", command: `/claude_allow ${r.id}` }];
+      if (r.sessionScope) buttons.push({ label: "Allow for session", command: `/claude_allow ${r.id} --session` });
+      buttons.push({ label: "Deny", command: `/claude_deny ${r.id}` });
+      return {
+        text: `🔐 ${who} asks permission [${r.id}]: ${r.summary}${detail}\nAllow: /claude_allow ${r.id}${session} · Deny: /claude_deny ${r.id} [why]\n${expires}`,
+        buttons,
+      };
+    }
+    default: {
+      const never: never = r.kind;
+      return { text: String(never), buttons: [] };
+    }
+  }
+}
+
+/** Tells the conversation how a request ended when it did not answer it itself (timeout, the agent). */
+export function decisionNotice(s: Snap, d: PermissionRecord): string {
+  const how =
+    d.outcome === "expired"
+      ? "denied: nobody answered in time (Claude was told)"
+      : `${d.outcome.replace(/_/g, " ")} by ${d.by}${d.note ? ` (${firstLine(d.note, 200)})` : ""}`;
+  return `🔐 ${s.name} [${s.id}] request ${d.requestId} (${d.summary}): ${how}`;
+}
+
+/** What the woken agent reads when its session asks for permission or has a question. */
+export function permissionWakeText(s: Snap, r: PermissionRequest, autoRespondsLeft: number): string {
+  const id = `"${s.name}" (id ${s.id})`;
+  const what =
+    r.kind === "question"
+      ? `asks a question: ${(r.questions ?? []).map((q) => `${q.question} [${q.options.map((o, i) => `${i + 1}. ${o.label}`).join(", ")}]`).join(" / ")}`
+      : r.kind === "plan"
+        ? `has a plan for approval:\n${preview(r.detail ?? "", 1500)}\n`
+        : `asks permission for ${r.summary}${r.detail ? `:\n${preview(r.detail, 1000)}\n` : ""}`;
+  const how =
+    r.kind === "question"
+      ? `claude_permit {"request": "${r.id}", "decision": "answer", "answers": ["<option number or text>"]}`
+      : `claude_permit {"request": "${r.id}", "decision": "allow" | ${r.sessionScope ? `"allow_session" | ` : ""}"deny", "note": "…"}`;
+  return (
+    `[claude-code] Claude Code session ${id} ${what} (request ${r.id}). ` +
+    `Next: if the user's autonomy rules let you decide, call ${how} (${autoRespondsLeft} automatic replies left); ` +
+    `otherwise forward it to the user, who can answer with /claude_allow ${r.id} or /claude_deny ${r.id}. Unanswered by ${clock(r.expiresAt)} it is denied.`
   );
 }

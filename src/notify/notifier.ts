@@ -5,7 +5,18 @@ import type { EndReason, Logger, OutputEntry, SessionEngine, SessionEvent, Sessi
 import type { ForegroundRegistry } from "../ops/foreground.ts";
 import { routeKey, type Owner } from "../ops/types.ts";
 import type { Delivery } from "./delivery.ts";
-import { endedNotice, launchedNotice, longRunningNotice, respondedNotice, waitingNotice, wakeText } from "./messages.ts";
+import {
+  decisionNotice,
+  endedNotice,
+  launchedNotice,
+  longRunningNotice,
+  permissionNotice,
+  permissionWakeText,
+  respondedNotice,
+  waitingNotice,
+  wakeText,
+  type NoticeButton,
+} from "./messages.ts";
 import { resolveRoute } from "./routing.ts";
 
 /** Starts a turn of the agent that owns a session, in-process. */
@@ -95,6 +106,21 @@ export class Notifier {
         for (const w of this.opts.foreground.watchers(s.id)) this.opts.foreground.detach(w.route, s.id);
         this.notifyEnded(s, event.reason);
         return;
+      case "permission_request": {
+        this.flushSession(s.id);
+        const notice = permissionNotice(s, event.request);
+        this.notify(s, notice.text, "permission", `${s.id}:permission:${event.request.id}`, notice.buttons);
+        this.wake(s, permissionWakeText(s, event.request, this.opts.autoRespondsLeft(s.id)));
+        return;
+      }
+      case "permission_decided": {
+        // People answering in the chat see their command's reply; a timeout or the agent's decision is told.
+        const r = event.record;
+        if (r.requestId !== "-" && (r.outcome === "expired" || r.by.startsWith("agent "))) {
+          this.notify(s, decisionNotice(s, r), "permission decision", `${s.id}:decided:${r.requestId}`);
+        }
+        return;
+      }
       case "claude_session":
       case "turn_started":
       case "process":
@@ -120,13 +146,13 @@ export class Notifier {
     this.wake(s, wakeText(s, { kind: "ended", reason }));
   }
 
-  private notify(s: Snap, text: string, what: string, key: string): void {
+  private notify(s: Snap, text: string, what: string, key: string, buttons?: NoticeButton[]): void {
     const resolved = resolveRoute(this.opts.config, s.owner, s.workdir);
     if (!resolved) {
       this.opts.logger.warn(`session ${s.id}: no route for the ${what} notice (no launching conversation, agentChannels match or fallbackChannel)`);
       return;
     }
-    this.track(this.opts.delivery.enqueue(resolved.route, text, `${what} notice of session ${s.id}`, { key }));
+    this.track(this.opts.delivery.enqueue(resolved.route, text, `${what} notice of session ${s.id}`, { key, ...(buttons?.length ? { buttons } : {}) }));
   }
 
   private wake(s: Snap, text: string): void {
@@ -148,7 +174,8 @@ export class Notifier {
 
   private stream(s: Snap, entry: OutputEntry): void {
     if (entry.kind === "followup" || entry.kind === "result") return;
-    const line = entry.kind === "tool_use" ? `🔧 ${entry.text}` : entry.kind === "tool_error" ? `⚠️ ${entry.text}` : entry.text;
+    const line =
+      entry.kind === "tool_use" ? `🔧 ${entry.text}` : entry.kind === "tool_error" ? `⚠️ ${entry.text}` : entry.kind === "permission" ? `🔐 ${entry.text}` : entry.text;
     for (const w of this.opts.foreground.watchers(s.id)) {
       if (entry.seq <= w.lastSeq) continue;
       const key = `${routeKey(w.route)}#${s.id}`;

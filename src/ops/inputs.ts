@@ -131,10 +131,11 @@ class Params {
     return v as T;
   }
 
-  strList(key: string, opts: { maxItems: number; maxLength: number }): string[] | undefined {
+  /** A list of strings; a single string is split at commas unless `split` is false (free text). */
+  strList(key: string, opts: { maxItems: number; maxLength: number; split?: boolean }): string[] | undefined {
     let v = this.values[key];
     if (v === undefined) return undefined;
-    if (typeof v === "string") v = v.split(",").map((s) => s.trim()).filter(Boolean);
+    if (typeof v === "string") v = opts.split === false ? [v] : v.split(",").map((s) => s.trim()).filter(Boolean);
     if (!Array.isArray(v)) throw invalid(`${this.op}: "${key}" must be a list of strings, got ${describe(v)}`);
     if (v.length > opts.maxItems) throw invalid(`${this.op}: "${key}" has ${v.length} items; the limit is ${opts.maxItems}`);
     return v.map((item, i) => {
@@ -236,6 +237,51 @@ export function parseResumeInput(raw: unknown): ResumeInput {
     session: p.str("session", { required: true, max: 200, what: SESSION_WHAT }),
     prompt: p.str("prompt", { max: MAX_PROMPT_CHARS }) ?? "Continue where you left off.",
     fork: p.bool("fork"),
+  };
+}
+
+export const PERMIT_DECISIONS = ["allow", "allow_session", "deny", "answer"] as const;
+
+export interface PermitInput {
+  request: string;
+  decision: (typeof PERMIT_DECISIONS)[number];
+  note: string | undefined;
+  /** With deny: also stop Claude's turn (for a plan: reject rather than revise). */
+  stop: boolean;
+  answers: string[] | undefined;
+  userInitiated: boolean;
+}
+
+export function parsePermitInput(raw: unknown): PermitInput {
+  const p = new Params(raw, "permit", { request: ["request_id", "requestId", "id"], decision: [], note: ["message", "reason"], stop: [], answers: ["answer"], userInitiated: ["user_initiated"] });
+  const decision = p.oneOf("decision", PERMIT_DECISIONS);
+  if (decision === undefined) throw invalid(`permit: "decision" is required: one of ${PERMIT_DECISIONS.join(", ")}`);
+  const input: PermitInput = {
+    request: p.str("request", { required: true, max: 40, what: "the request id from the 🔐 notice, e.g. r7k2m" }),
+    decision,
+    note: p.str("note", { max: 4000 }),
+    stop: p.bool("stop"),
+    answers: p.strList("answers", { maxItems: 4, maxLength: 2000, split: false }),
+    userInitiated: p.bool("userInitiated"),
+  };
+  if (decision === "answer" && !input.answers?.length) throw invalid('permit: a question needs "answers": one per question (an option number or label, or your own words)');
+  if (decision !== "answer" && input.answers !== undefined) throw invalid('permit: "answers" go with decision "answer" only');
+  if (decision !== "deny" && input.stop) throw invalid('permit: "stop" goes with decision "deny" only');
+  return input;
+}
+
+export interface AuditInput {
+  session: string | undefined;
+  limit: number;
+  offset: number;
+}
+
+export function parseAuditInput(raw: unknown): AuditInput {
+  const p = new Params(raw, "audit", { session: ["session_id", "sessionId", "ref"], limit: [], offset: [] });
+  return {
+    session: p.str("session", { max: 200 }),
+    limit: p.num("limit", { min: 1, max: 1000, integer: true, fallback: 50 }),
+    offset: p.num("offset", { min: 0, max: 10_000_000, integer: true, fallback: 0 }),
   };
 }
 

@@ -2,9 +2,14 @@
 // stats that every surface (tools, chat commands, RPC) calls. Typed results; no formatting.
 import { agentEnvFor, isUnder, type PluginConfig } from "../config.ts";
 import {
+  createPolicy,
   isLive,
+  type PermissionPolicy,
   reasonText,
   SessionError,
+  type PermissionAnswer,
+  type PermissionRecord,
+  type PermissionRequest,
   type SessionStatus,
   type OutputEntry,
   type SessionEngine,
@@ -18,7 +23,9 @@ import {
   parseLaunchInput,
   parseListInput,
   parseNoInput,
+  parseAuditInput,
   parseOutputInput,
+  parsePermitInput,
   parseRespondInput,
   parseResumeInput,
   parseSessionRef,
@@ -41,6 +48,7 @@ export interface StoredSessions {
     limit: number;
     offset: number;
   }): { sessions: Snapshot[]; total: number };
+  decisions(query: { sessionId: string | undefined; limit: number; offset: number }): PermissionRecord[];
 }
 
 export interface OperationsDeps {
@@ -82,6 +90,10 @@ export interface FgResult {
   skipped: number;
   /** False when the session has ended: there is nothing left to stream. */
   streaming: boolean;
+}
+export interface PermitResult {
+  record: PermissionRecord;
+  session: Snapshot;
 }
 export interface BgResult {
   detached: Snapshot[];
@@ -134,23 +146,74 @@ export class Operations {
   async respond(caller: Caller, raw: unknown): Promise<RespondResult> {
     const input = parseRespondInput(raw);
     const target = this.visible(caller, input.session);
-    const byAgent = caller.kind === "agent" && !input.userInitiated;
-    let count = 0;
-    if (byAgent) {
-      count = (this.autoResponds.get(target.id) ?? 0) + 1;
-      const max = this.config.maxAutoResponds;
-      if (count > max) {
-        throw new SessionError(
-          "LIMIT_REACHED",
-          `You have answered session "${target.name}" ${max} times in a row without the user (maxAutoResponds = ${max}). Ask the user what to do, then call claude_respond with userInitiated: true.`,
-        );
-      }
-    }
+    const count = this.nextAutoRespond(caller, target, input.userInitiated, "claude_respond");
     const by = caller.kind === "agent" && input.userInitiated ? `user via agent ${caller.agentId}` : callerLabel(caller);
     this.requireInMemory(target, "send a message to");
     const session = await this.engine.respond(target.id, input.message, { interrupt: input.interrupt, by });
     this.autoResponds.set(target.id, count);
     return { session, interrupted: input.interrupt, autoResponds: count };
+  }
+
+  /** Answers a permission request, a question or a plan of a session the caller may control. */
+  permit(caller: Caller, raw: unknown): PermitResult {
+    const input = parsePermitInput(raw);
+    const found = this.engine.findRequest(input.request);
+    const session = found.session ?? (found.state === "decided" ? this.stored?.findSnapshot(found.record.sessionId) : undefined);
+    if (!session || !this.canSee(caller, session)) {
+      throw new SessionError("NOT_FOUND", `No permission request "${input.request}" on a session of yours. Pending requests are listed with each session (claude_sessions).`);
+    }
+    const count = this.nextAutoRespond(caller, session, input.userInitiated, "claude_permit");
+    const by = caller.kind === "agent" && input.userInitiated ? `user via agent ${caller.agentId}` : callerLabel(caller);
+    const answer: PermissionAnswer =
+      input.decision === "answer"
+        ? { kind: "answer", answers: input.answers ?? [] }
+        : input.decision === "deny"
+          ? { kind: "deny", ...(input.note ? { note: input.note } : {}), stop: input.stop }
+          : { kind: "allow", scope: input.decision === "allow_session" ? "session" : "once" };
+    const record = this.engine.answerRequest(input.request, answer, by);
+    this.autoResponds.set(session.id, count);
+    return { record, session: this.engine.find(session.id)?.snapshot() ?? session };
+  }
+
+  /** Permission requests waiting for an answer on the sessions the caller may see. */
+  pending(caller: Caller, raw: unknown): { requests: Array<{ session: Snapshot; request: PermissionRequest }> } {
+    parseNoInput(raw, "pending");
+    const requests = this.engine
+      .liveSessions()
+      .filter((s) => this.canSee(caller, s))
+      .flatMap((session) => session.pendingRequests.map((request) => ({ session, request })));
+    return { requests };
+  }
+
+  /** The audit log of permission decisions, newest first: of one session, or (operators) of all. */
+  audit(caller: Caller, raw: unknown): { records: PermissionRecord[]; session: Snapshot | undefined } {
+    const input = parseAuditInput(raw);
+    if (input.session === undefined && caller.kind === "agent") {
+      throw new SessionError("INVALID_ARGUMENT", "audit: name the session whose permission decisions you want to read");
+    }
+    const session = input.session !== undefined ? this.visible(caller, input.session) : undefined;
+    if (this.stored) return { records: this.stored.decisions({ sessionId: session?.id, limit: input.limit, offset: input.offset }), session };
+    const all = session
+      ? [...(this.engine.find(session.id)?.permissionLog() ?? [])]
+      : this.engine.list().flatMap((s) => [...(this.engine.find(s.id)?.permissionLog() ?? [])]);
+    return { records: all.sort((a, b) => b.at - a.at).slice(input.offset, input.offset + input.limit), session };
+  }
+
+  /**
+   * The count of the agent's replies in a row (messages, permission answers) once this one is
+   * counted; refused beyond maxAutoResponds. A person's word (userInitiated, a command) resets it.
+   */
+  private nextAutoRespond(caller: Caller, target: Snapshot, userInitiated: boolean, tool: string): number {
+    if (caller.kind !== "agent" || userInitiated) return 0;
+    const count = (this.autoResponds.get(target.id) ?? 0) + 1;
+    const max = this.config.maxAutoResponds;
+    if (count > max) {
+      throw new SessionError(
+        "LIMIT_REACHED",
+        `You have answered session "${target.name}" ${max} times in a row without the user (maxAutoResponds = ${max}). Ask the user what to do, then call ${tool} with userInitiated: true.`,
+      );
+    }
+    return count;
   }
 
   async kill(caller: Caller, raw: unknown): Promise<{ session: Snapshot }> {
@@ -270,8 +333,15 @@ export class Operations {
   }
 
   /** Engine hooks derived from the config: the workdir allow-list and per-workdir environment. */
-  static engineHooks(config: PluginConfig): { checkWorkdir: (dir: string) => void; envForWorkdir: (dir: string) => Record<string, string> } {
+  static engineHooks(config: PluginConfig): {
+    checkWorkdir: (dir: string) => void;
+    envForWorkdir: (dir: string) => Record<string, string>;
+    permissionPolicy: PermissionPolicy;
+    permissionTimeoutMs: number;
+  } {
     return {
+      permissionPolicy: createPolicy(config.permissionPolicy),
+      permissionTimeoutMs: config.permissionTimeoutMinutes * 60_000,
       checkWorkdir: (dir) => {
         if (config.allowedWorkdirs.length > 0 && !config.allowedWorkdirs.some((prefix) => isUnder(dir, prefix))) {
           throw new SessionError("FORBIDDEN", `workdir ${dir} is outside allowedWorkdirs (${config.allowedWorkdirs.join(", ")}); choose a directory inside one of them`);

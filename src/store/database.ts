@@ -38,6 +38,16 @@ CREATE TABLE IF NOT EXISTS kv (
   value TEXT NOT NULL
 );
 
+-- The audit log of permission decisions: who allowed or denied what, when.
+CREATE TABLE IF NOT EXISTS decisions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  session_id TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_session ON decisions(session_id, id);
+
 CREATE TABLE IF NOT EXISTS outbox (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   key TEXT NOT NULL UNIQUE,
@@ -45,6 +55,7 @@ CREATE TABLE IF NOT EXISTS outbox (
   route_key TEXT NOT NULL,
   text TEXT NOT NULL,
   label TEXT NOT NULL,
+  buttons TEXT,
   state TEXT NOT NULL DEFAULT 'pending',
   chunks_sent INTEGER NOT NULL DEFAULT 0,
   attempts INTEGER NOT NULL DEFAULT 0,

@@ -99,7 +99,14 @@ export function recordEngine<TOwner>(engine: SessionEngine<TOwner>, store: Sessi
         case "turn_started":
         case "waiting":
         case "responded":
+        case "permission_request":
           store.save(event.session);
+          return;
+        case "permission_decided":
+          store.transaction(() => {
+            store.addDecision(event.record);
+            store.save(event.session);
+          });
           return;
         default: {
           const never: never = event;

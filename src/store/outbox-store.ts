@@ -3,6 +3,7 @@
 // restart resumes delivery in order and never repeats what a channel already received.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Route } from "../config.ts";
+import type { NoticeButton } from "../notify/messages.ts";
 
 export interface OutboxItem {
   id: number;
@@ -12,6 +13,7 @@ export interface OutboxItem {
   routeKey: string;
   text: string;
   label: string;
+  buttons: NoticeButton[] | undefined;
   chunksSent: number;
   attempts: number;
 }
@@ -22,6 +24,7 @@ export interface NewOutboxItem {
   routeKey: string;
   text: string;
   label: string;
+  buttons: NoticeButton[] | undefined;
 }
 
 /** Finished rows are kept this long so a late duplicate of a delivered notice is still recognised. */
@@ -35,11 +38,11 @@ export class OutboxStore {
     this.now = now;
     this.stmt = {
       add: db.prepare(
-        `INSERT INTO outbox (key, route, route_key, text, label, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO outbox (key, route, route_key, text, label, buttons, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(key) DO NOTHING RETURNING id`,
       ),
       pending: db.prepare(
-        "SELECT id, key, route, route_key, text, label, chunks_sent, attempts FROM outbox WHERE state = 'pending' ORDER BY id",
+        "SELECT id, key, route, route_key, text, label, buttons, chunks_sent, attempts FROM outbox WHERE state = 'pending' ORDER BY id",
       ),
       progress: db.prepare("UPDATE outbox SET chunks_sent = ?, attempts = ?, last_error = ?, updated_at = ? WHERE id = ?"),
       finish: db.prepare("UPDATE outbox SET state = ?, chunks_sent = ?, attempts = ?, last_error = ?, updated_at = ? WHERE id = ?"),
@@ -51,14 +54,15 @@ export class OutboxStore {
   /** Queues a notice; undefined when a notice with this key was queued before (delivered or not). */
   add(item: NewOutboxItem): OutboxItem | undefined {
     const at = this.now();
-    const row = this.stmt.add.get(item.key, JSON.stringify(item.route), item.routeKey, item.text, item.label, at, at) as { id: number } | undefined;
+    const buttons = item.buttons?.length ? JSON.stringify(item.buttons) : null;
+    const row = this.stmt.add.get(item.key, JSON.stringify(item.route), item.routeKey, item.text, item.label, buttons, at, at) as { id: number } | undefined;
     if (!row) return undefined;
     return { ...item, id: row.id, chunksSent: 0, attempts: 0 };
   }
 
   /** Notices not yet delivered nor given up, oldest first. */
   pending(): OutboxItem[] {
-    type Raw = { id: number; key: string; route: string; route_key: string; text: string; label: string; chunks_sent: number; attempts: number };
+    type Raw = { id: number; key: string; route: string; route_key: string; text: string; label: string; buttons: string | null; chunks_sent: number; attempts: number };
     return (this.stmt.pending.all() as Raw[]).map((r) => ({
       id: r.id,
       key: r.key,
@@ -66,6 +70,7 @@ export class OutboxStore {
       routeKey: r.route_key,
       text: r.text,
       label: r.label,
+      buttons: r.buttons ? (JSON.parse(r.buttons) as NoticeButton[]) : undefined,
       chunksSent: r.chunks_sent,
       attempts: r.attempts,
     }));

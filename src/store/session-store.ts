@@ -6,6 +6,7 @@ import {
   isLive,
   looksLikeUuid,
   type PastSession,
+  type PermissionRecord,
   type SessionHistory,
   type SessionSnapshot,
   type SessionStatus,
@@ -61,7 +62,10 @@ export class SessionStore<TOwner> implements SessionHistory {
     | "addProcess"
     | "removeProcess"
     | "processes"
-    | "clearProcesses",
+    | "clearProcesses"
+    | "addDecision"
+    | "decisionsAll"
+    | "decisionsOf",
     StatementSync
   >;
   private readonly listCache = new Map<string, StatementSync>();
@@ -96,6 +100,9 @@ export class SessionStore<TOwner> implements SessionHistory {
       removeProcess: db.prepare("DELETE FROM processes WHERE pid = ?"),
       processes: db.prepare("SELECT pid, session_id, start_ticks FROM processes ORDER BY started_at"),
       clearProcesses: db.prepare("DELETE FROM processes"),
+      addDecision: db.prepare("INSERT INTO decisions (session_id, request_id, at, data) VALUES (?, ?, ?, ?)"),
+      decisionsAll: db.prepare("SELECT data FROM decisions ORDER BY id DESC LIMIT ? OFFSET ?"),
+      decisionsOf: db.prepare("SELECT data FROM decisions WHERE session_id = ? ORDER BY id DESC LIMIT ? OFFSET ?"),
     };
   }
 
@@ -190,6 +197,20 @@ export class SessionStore<TOwner> implements SessionHistory {
   /** Saves the stats. The ids already counted are not kept: a stored session is never ended twice. */
   saveStats(state: StatsState): void {
     this.stmt.setKv.run("stats", JSON.stringify({ ...state, countedIds: [] }));
+  }
+
+  /** Appends a permission decision to the audit log. */
+  addDecision(record: PermissionRecord): void {
+    this.stmt.addDecision.run(record.sessionId, record.requestId, record.at, JSON.stringify(record));
+  }
+
+  /** Permission decisions, newest first: of one session, or of all. */
+  decisions(query: { sessionId: string | undefined; limit: number; offset: number }): PermissionRecord[] {
+    const rows =
+      query.sessionId !== undefined
+        ? this.stmt.decisionsOf.all(query.sessionId, query.limit, query.offset)
+        : this.stmt.decisionsAll.all(query.limit, query.offset);
+    return rows.map((row) => JSON.parse((row as Row).data) as PermissionRecord);
   }
 
   recordProcess(p: RecordedProcess): void {

@@ -43,6 +43,8 @@ function snap(id: string, over: Partial<SessionSnapshot<Owner>> = {}): SessionSn
     durationMs: 1000,
     lastSeq: 3,
     lastResult: "ok",
+    waitingFor: undefined,
+    pendingRequests: [],
     ...over,
   };
 }

@@ -5,7 +5,7 @@ import { invalid } from "../engine/index.ts";
 import { LIST_STATUSES } from "../ops/inputs.ts";
 import type { Caller } from "../ops/types.ts";
 import { consoleLogger, toFailure } from "./errors.ts";
-import { bgText, fgText, killText, launchText, listText, outputText, respondText, statsText } from "./present.ts";
+import { bgText, fgText, killText, launchText, listText, outputText, pendingText, permitText, respondText, statsText } from "./present.ts";
 import type { PluginServices, ServicesRef } from "./services.ts";
 
 /** What the host tells a command handler about the message. */
@@ -179,6 +179,43 @@ export const COMMANDS: readonly CommandSpec[] = [
       if (rest.length < 1) throw invalid(`name the session to resume. Usage: ${usage}`);
       const prompt = rest.slice(1).join(" ");
       return launchText(await s.ops.resume(caller, { session: rest[0], fork: params.fork === true, ...(prompt ? { prompt } : {}) }));
+    },
+  },
+  {
+    name: "claude_allow",
+    description: "Allow what a Claude Code session asks (once, or --session for the rest of the session); approves a plan",
+    usage: "/claude_allow <request> [--session] | /claude_allow (lists waiting requests)",
+    run: async (s, caller, args) => {
+      const usage = "/claude_allow <request> [--session]";
+      const { params, rest } = parseFlags(splitArgs(args), { booleans: { "--session": "session" } }, usage);
+      if (rest.length === 0 && !params.session) return pendingText(s.ops.pending(caller, {}).requests);
+      if (rest.length !== 1) throw invalid(`give one request id. Usage: ${usage}`);
+      return permitText(s.ops.permit(caller, { request: rest[0], decision: params.session ? "allow_session" : "allow" }));
+    },
+  },
+  {
+    name: "claude_deny",
+    description: "Deny what a Claude Code session asks, with an optional note Claude reads (--stop also ends its turn; for a plan: revise with a note, reject with --stop)",
+    usage: "/claude_deny [--stop] <request> [note]",
+    run: async (s, caller, args) => {
+      const usage = "/claude_deny [--stop] <request> [note]";
+      const { params, rest } = parseFlags(splitArgs(args), { booleans: { "--stop": "stop" } }, usage);
+      if (rest.length === 0) throw invalid(`give the request id. Usage: ${usage}`);
+      const note = rest.slice(1).join(" ");
+      return permitText(s.ops.permit(caller, { request: rest[0], decision: "deny", stop: params.stop === true, ...(note ? { note } : {}) }));
+    },
+  },
+  {
+    name: "claude_answer",
+    description: "Answer Claude Code's question: an option number or label, or your own words (several questions: separate answers with ;)",
+    usage: "/claude_answer <request> <answer>[ ; <answer 2>]",
+    run: async (s, caller, args) => {
+      const usage = "/claude_answer <request> <answer>[ ; <answer 2>]";
+      const trimmed = args.trim();
+      const space = trimmed.search(/\s/);
+      if (space < 0) throw invalid(`give the request id and your answer. Usage: ${usage}`);
+      const answers = trimmed.slice(space + 1).split(";").map((a) => a.trim());
+      return permitText(s.ops.permit(caller, { request: trimmed.slice(0, space), decision: "answer", answers }));
     },
   },
   {

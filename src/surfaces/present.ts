@@ -1,9 +1,9 @@
 // Rendering of operation results, shared by tools, chat commands and RPC: a structured JSON view
 // of sessions and the human text ("display") the three surfaces show.
-import { reasonText, type OutputEntry, type StatsSnapshot } from "../engine/index.ts";
+import { reasonText, type OutputEntry, type PermissionRecord, type PermissionRequest, type StatsSnapshot } from "../engine/index.ts";
 import { launchedNotice } from "../notify/messages.ts";
 import { duration, usd } from "../notify/format.ts";
-import type { BgResult, FgResult, LaunchResult, ListResult, OutputResult, RespondResult, Snapshot } from "../ops/operations.ts";
+import type { BgResult, FgResult, LaunchResult, ListResult, OutputResult, PermitResult, RespondResult, Snapshot } from "../ops/operations.ts";
 
 /** The JSON shape of a session in tool details and RPC payloads. */
 export interface SessionJson {
@@ -27,6 +27,10 @@ export interface SessionJson {
   endedAt: string | undefined;
   durationMs: number;
   lastSeq: number;
+  /** While waiting: "input" (the next message) or "permission" (an answer to a request). */
+  waitingFor: "input" | "permission" | undefined;
+  /** Requests Claude Code is blocked on. */
+  pending: PermissionRequest[];
 }
 
 export function sessionJson(s: Snapshot): SessionJson {
@@ -50,6 +54,8 @@ export function sessionJson(s: Snapshot): SessionJson {
     endedAt: s.endedAt !== undefined ? new Date(s.endedAt).toISOString() : undefined,
     durationMs: s.durationMs,
     lastSeq: s.lastSeq,
+    waitingFor: s.waitingFor,
+    pending: s.pendingRequests ?? [],
   };
 }
 
@@ -58,7 +64,8 @@ export function outputJson(e: OutputEntry): { seq: number; kind: string; text: s
 }
 
 function statusLine(s: Snapshot): string {
-  const state = s.reason ? `${s.status} (${reasonText(s.reason)})` : s.status;
+  const pending = s.pendingRequests?.length ? ` (permission: ${s.pendingRequests.map((r) => r.id).join(", ")})` : "";
+  const state = s.reason ? `${s.status} (${reasonText(s.reason)})` : `${s.status}${pending}`;
   return `${s.name} [${s.id}] ${state} · ${s.workdir} · ${usd(s.costUsd)} · ${duration(s.durationMs)}`;
 }
 
@@ -72,6 +79,8 @@ export function entryLine(e: OutputEntry): string {
       return `↩️ ${e.text}`;
     case "result":
       return `✔ ${e.text}`;
+    case "permission":
+      return `🔐 ${e.text}`;
     case "text":
       return e.text;
     default: {
@@ -145,4 +154,35 @@ export function fgText(r: FgResult): string {
 export function bgText(r: BgResult): string {
   if (r.detached.length === 0) return "No session was in the foreground here.";
   return `Moved to the background: ${r.detached.map((s) => `${s.name} [${s.id}]`).join(", ")}. You will still get notices.`;
+}
+
+const OUTCOME_WORDS: Record<PermissionRecord["outcome"], string> = {
+  allowed: "allowed once",
+  allowed_for_session: "allowed for the rest of the session",
+  denied: "denied",
+  answered: "answered",
+  expired: "denied (expired)",
+  cancelled: "withdrawn",
+  policy_allowed: "allowed by policy",
+  policy_denied: "denied by policy",
+};
+
+export function permitText(r: PermitResult): string {
+  const d = r.record;
+  const note = d.outcome === "answered" ? ` (${d.note})` : d.note ? ` — Claude is told: ${d.note}` : "";
+  return `🔐 ${d.requestId} (${d.summary}) of ${r.session.name} [${r.session.id}]: ${OUTCOME_WORDS[d.outcome]}${note}. Claude carries on.`;
+}
+
+export function pendingText(requests: ReadonlyArray<{ session: Snapshot; request: PermissionRequest }>): string {
+  if (requests.length === 0) return "No permission requests are waiting.";
+  return requests
+    .map(({ session, request }) => `${request.id} · ${session.name} [${session.id}] · ${request.kind} · ${request.summary} · expires ${new Date(request.expiresAt).toISOString().slice(11, 16)} UTC`)
+    .join("\n");
+}
+
+export function auditText(records: readonly PermissionRecord[], session: Snapshot | undefined): string {
+  const head = session ? `Permission decisions of ${session.name} [${session.id}]` : "Permission decisions";
+  if (records.length === 0) return `${head}: none.`;
+  const lines = records.map((d) => `${new Date(d.at).toISOString().replace("T", " ").slice(0, 19)} · ${d.requestId} · ${d.summary} · ${OUTCOME_WORDS[d.outcome]} by ${d.by}${d.note ? ` · ${d.note}` : ""}`);
+  return `${head}, newest first:\n${lines.join("\n")}`;
 }

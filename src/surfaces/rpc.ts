@@ -3,7 +3,10 @@
 import type { Caller } from "../ops/types.ts";
 import { consoleLogger, toFailure } from "./errors.ts";
 import {
+  auditText,
   killText,
+  pendingText,
+  permitText,
   launchText,
   listText,
   outputJson,
@@ -69,6 +72,30 @@ export const RPC_METHODS: readonly RpcMethod[] = [
     run: async (s, caller, params) => {
       const r = s.ops.list(caller, params);
       return { sessions: r.sessions.map(sessionJson), total: r.total, offset: r.offset, display: listText(r) };
+    },
+  },
+  {
+    name: "claude-code.permit",
+    scope: "operator.write",
+    run: async (s, caller, params) => {
+      const r = s.ops.permit(caller, params);
+      return { decision: r.record, session: sessionJson(r.session), display: permitText(r) };
+    },
+  },
+  {
+    name: "claude-code.pending",
+    scope: "operator.read",
+    run: async (s, caller, params) => {
+      const r = s.ops.pending(caller, params);
+      return { requests: r.requests.map((p) => ({ ...p.request, sessionName: p.session.name })), display: pendingText(r.requests) };
+    },
+  },
+  {
+    name: "claude-code.audit",
+    scope: "operator.read",
+    run: async (s, caller, params) => {
+      const r = s.ops.audit(caller, params);
+      return { decisions: r.records, display: auditText(r.records, r.session) };
     },
   },
   {

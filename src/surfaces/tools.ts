@@ -5,7 +5,9 @@ import type { Route } from "../config.ts";
 import type { Caller } from "../ops/types.ts";
 import { consoleLogger, toFailure } from "./errors.ts";
 import {
+  auditText,
   bgText,
+  permitText,
   fgText,
   killText,
   launchText,
@@ -47,6 +49,7 @@ export const TOOL_NAMES = [
   "claude_output",
   "claude_sessions",
   "claude_stats",
+  "claude_permit",
 ] as const;
 
 const SESSION = Type.String({ description: "Session id, name, or Claude session UUID" });
@@ -203,9 +206,29 @@ const SPECS: readonly Spec[] = [
       return { text: statsText(r), details: { stats: r } };
     },
   },
+  {
+    name: "claude_permit",
+    label: "Answer Claude Code's permission request",
+    description:
+      "Answer a request from one of your Claude Code sessions: allow a tool call once or for the rest of the session, deny it (the note is told to Claude), answer Claude's question, or approve / revise / reject its plan (deny with a note revises; deny with stop rejects). Decide yourself only within the user's autonomy rules; otherwise forward the request to the user. Set userInitiated when relaying the user's own decision.",
+    parameters: Type.Object({
+      request: Type.String({ description: "The request id from the notice, e.g. r7k2m" }),
+      decision: Type.Union([Type.Literal("allow"), Type.Literal("allow_session"), Type.Literal("deny"), Type.Literal("answer")], {
+        description: "allow (once), allow_session (this and like calls for the rest of the session), deny, or answer (a question)",
+      }),
+      note: Type.Optional(Type.String({ description: "With deny: why, or what to change in a plan; Claude reads it" })),
+      stop: Type.Optional(Type.Boolean({ description: "With deny: also stop Claude's turn (reject a plan)" })),
+      answers: Type.Optional(Type.Array(Type.String(), { description: "With answer: one per question, an option number or label, or your own words" })),
+      userInitiated: Type.Optional(Type.Boolean({ description: "True when you relay the user's decision" })),
+    }),
+    run: async (s, caller, params) => {
+      const r = s.ops.permit(caller, params);
+      return { text: permitText(r), details: { decision: r.record, session: sessionJson(r.session) } };
+    },
+  },
 ];
 
-/** The eight tools, bound to the calling agent's context. */
+/** The tools, bound to the calling agent's context. */
 export function createTools(services: ServicesRef, ctx: ToolCallerContext): ToolDefinition[] {
   const caller = toolCaller(ctx);
   return SPECS.map((spec) => ({
@@ -221,8 +244,23 @@ export function createTools(services: ServicesRef, ctx: ToolCallerContext): Tool
         return { content: [{ type: "text", text }], details };
       } catch (err) {
         const failure = toFailure(err, live?.logger ?? consoleLogger, spec.name);
-        throw new Error(failure.message);
+        throw failure.code === "INTERNAL" ? new Error(failure.message) : new ToolRefusal(failure.message, failure.code === "FORBIDDEN");
       }
     },
   }));
+}
+
+/**
+ * A refusal the caller can act on. The host passes on the message of an error named
+ * ToolInputError (HTTP 400 from /tools/invoke) or ToolAuthorizationError (403) and replaces any
+ * other error's with "tool execution failed"; in an agent turn the model reads the message either way.
+ */
+class ToolRefusal extends Error {
+  readonly status: number;
+
+  constructor(message: string, forbidden: boolean) {
+    super(message);
+    this.name = forbidden ? "ToolAuthorizationError" : "ToolInputError";
+    this.status = forbidden ? 403 : 400;
+  }
 }

@@ -1,0 +1,247 @@
+// Permission requests from Claude Code (tool approvals, Claude's own questions, plans to approve):
+// what a request says to a person, the decisions they can make, the policy rules applied before
+// anyone is asked, and the record of every decision.
+import type { PermissionUpdate } from "@anthropic-ai/claude-agent-sdk";
+import { summarizeToolInput } from "./tool-summary.ts";
+
+export type RequestKind = "tool" | "question" | "plan";
+
+export interface QuestionOption {
+  label: string;
+  description: string;
+}
+
+export interface Question {
+  question: string;
+  header: string;
+  options: QuestionOption[];
+  multiSelect: boolean;
+}
+
+/** A decision Claude Code is waiting for. */
+export interface PermissionRequest {
+  /** Short id people type: /claude_allow <id>. */
+  id: string;
+  sessionId: string;
+  kind: RequestKind;
+  tool: string;
+  /** One line: "Bash — npm test". */
+  summary: string;
+  /** More to judge by: the full command, a diff preview of an edit, the plan. */
+  detail: string | undefined;
+  /** Claude's questions (kind "question"). */
+  questions: Question[] | undefined;
+  /** What "allow for this session" would allow, or undefined when it is not offered. */
+  sessionScope: string | undefined;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** What a person (or the owning agent) decides. */
+export type PermissionAnswer =
+  | { kind: "allow"; scope: "once" | "session" }
+  /** For a plan, a deny with a note asks Claude to revise; `stop` also ends the turn (reject). */
+  | { kind: "deny"; note?: string; stop?: boolean }
+  /** Answers to Claude's questions, one per question, in order: an option label or free text. */
+  | { kind: "answer"; answers: string[] };
+
+export type PermissionOutcome =
+  | "allowed"
+  | "allowed_for_session"
+  | "denied"
+  | "answered"
+  | "expired"
+  | "cancelled"
+  | "policy_allowed"
+  | "policy_denied";
+
+/** One line of the audit log: who decided what, when. */
+export interface PermissionRecord {
+  requestId: string;
+  sessionId: string;
+  kind: RequestKind;
+  tool: string;
+  summary: string;
+  outcome: PermissionOutcome;
+  /** "user 123 on telegram", "agent main", "policy Bash(rm *)", "timeout". */
+  by: string;
+  note: string | undefined;
+  at: number;
+}
+
+export type PolicyDecision = "allow" | "deny" | "ask";
+
+/** The config's rules, applied before anyone is asked. */
+export type PermissionPolicy = (tool: string, input: Record<string, unknown>) => { decision: PolicyDecision; rule: string | undefined };
+
+/** A rule like `Bash(npm test*)`, `Write(*.md)`, `WebFetch` (every call of the tool). */
+export interface PermissionRule {
+  text: string;
+  tool: string;
+  /** A glob over the call's main argument (command, path, url…); undefined matches every call. */
+  pattern: RegExp | undefined;
+}
+
+const RULE_SHAPE = /^([A-Za-z][A-Za-z0-9_.:-]*)(?:\((.*)\))?$/s;
+
+/** Parses a rule; throws an Error saying what is wrong. */
+export function parseRule(text: string): PermissionRule {
+  const trimmed = text.trim();
+  const m = RULE_SHAPE.exec(trimmed);
+  if (!m) throw new Error(`"${text}" is not a rule; write Tool or Tool(pattern), e.g. "Bash(npm test*)" or "Write(*.md)"`);
+  const tool = m[1]!;
+  const inner = m[2];
+  if (inner !== undefined && inner.trim() === "") throw new Error(`"${text}" has an empty pattern; write ${tool} alone to match every call`);
+  return { text: trimmed, tool, pattern: inner === undefined ? undefined : globToRegExp(inner.trim()) };
+}
+
+/** `*` matches anything (spaces and slashes too), `?` one character; the rest is literal. */
+function globToRegExp(glob: string): RegExp {
+  let source = "";
+  for (const ch of glob) {
+    if (ch === "*") source += ".*";
+    else if (ch === "?") source += ".";
+    else source += ch.replace(/[\\^$.|+()[\]{}]/g, "\\$&");
+  }
+  return new RegExp(`^${source}$`, "s");
+}
+
+/** The argument a rule's pattern is matched against, by tool. */
+export function ruleSubject(tool: string, input: Record<string, unknown>): string {
+  for (const key of ["command", "file_path", "notebook_path", "path", "url", "pattern", "query"]) {
+    const v = input[key];
+    if (typeof v === "string") return v;
+  }
+  return tool === "ExitPlanMode" ? "plan" : "";
+}
+
+export function ruleMatches(rule: PermissionRule, tool: string, input: Record<string, unknown>): boolean {
+  if (rule.tool !== tool) return false;
+  if (!rule.pattern) return true;
+  const subject = ruleSubject(tool, input);
+  // Paths match by their full form or by their base name ("Write(*.md)").
+  return rule.pattern.test(subject) || (subject.includes("/") && rule.pattern.test(subject.slice(subject.lastIndexOf("/") + 1)));
+}
+
+/** Deny rules win over ask rules, which win over allow rules; no match means ask. */
+export function createPolicy(rules: { allow: readonly PermissionRule[]; deny: readonly PermissionRule[]; ask: readonly PermissionRule[] }): PermissionPolicy {
+  return (tool, input) => {
+    for (const [decision, list] of [["deny", rules.deny], ["ask", rules.ask], ["allow", rules.allow]] as const) {
+      const hit = list.find((r) => ruleMatches(r, tool, input));
+      if (hit) return { decision, rule: hit.text };
+    }
+    return { decision: "ask", rule: undefined };
+  };
+}
+
+const MAX_DETAIL = 1500;
+
+function clip(text: string, max = MAX_DETAIL): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function prefixed(text: string, mark: string, maxLines: number): string {
+  const lines = text.split("\n");
+  const shown = lines.slice(0, maxLines).map((l) => `${mark} ${l}`);
+  if (lines.length > maxLines) shown.push(`${mark} … ${lines.length - maxLines} more lines`);
+  return shown.join("\n");
+}
+
+/** A short preview of what an edit changes, as -/+ lines. */
+function editPreview(tool: string, input: Record<string, unknown>): string | undefined {
+  const str = (k: string) => (typeof input[k] === "string" ? (input[k] as string) : undefined);
+  if (tool === "Write") {
+    const content = str("content");
+    return content === undefined ? undefined : clip(prefixed(content, "+", 20));
+  }
+  if (tool === "Edit") {
+    const oldText = str("old_string");
+    const newText = str("new_string");
+    if (oldText === undefined || newText === undefined) return undefined;
+    return clip(`${prefixed(oldText, "-", 12)}\n${prefixed(newText, "+", 12)}`);
+  }
+  if (tool === "MultiEdit" && Array.isArray(input.edits)) {
+    const parts = (input.edits as Array<Record<string, unknown>>).slice(0, 3).map((e) =>
+      typeof e.old_string === "string" && typeof e.new_string === "string" ? `${prefixed(e.old_string, "-", 6)}\n${prefixed(e.new_string, "+", 6)}` : "",
+    );
+    return clip(parts.filter(Boolean).join("\n…\n"));
+  }
+  return undefined;
+}
+
+function parseQuestions(input: Record<string, unknown>): Question[] {
+  if (!Array.isArray(input.questions)) return [];
+  return (input.questions as Array<Record<string, unknown>>).flatMap((q) => {
+    if (typeof q.question !== "string") return [];
+    const options = Array.isArray(q.options)
+      ? (q.options as Array<Record<string, unknown>>).flatMap((o) =>
+          typeof o.label === "string" ? [{ label: o.label, description: typeof o.description === "string" ? o.description : "" }] : [],
+        )
+      : [];
+    return [{ question: q.question, header: typeof q.header === "string" ? q.header : "", options, multiSelect: q.multiSelect === true }];
+  });
+}
+
+/** What "allow for this session" would allow, from Claude Code's own suggestions. */
+export function sessionScopeOf(suggestions: readonly PermissionUpdate[] | undefined): string | undefined {
+  if (!suggestions?.length) return undefined;
+  const parts = suggestions.flatMap((s) => {
+    switch (s.type) {
+      case "addRules":
+      case "replaceRules":
+        return s.behavior === "allow" ? s.rules.map((r) => (r.ruleContent ? `${r.toolName}(${r.ruleContent})` : r.toolName)) : [];
+      case "setMode":
+        return s.mode === "acceptEdits" ? ["every file edit"] : [`${s.mode} mode`];
+      case "addDirectories":
+        return s.directories.map((d) => `access to ${d}`);
+      default:
+        return [];
+    }
+  });
+  return parts.length ? parts.join(", ") : undefined;
+}
+
+/** Claude Code's suggestions, kept to this session (never written to the project's settings). */
+export function sessionOnly(suggestions: readonly PermissionUpdate[]): PermissionUpdate[] {
+  return suggestions.map((s) => ({ ...s, destination: "session" }));
+}
+
+/**
+ * The person-facing description of a request. `lastText` is Claude's latest text: the CLI keeps a
+ * plan out of ExitPlanMode's input, and Claude writes it out just before asking.
+ */
+export function describeRequest(
+  tool: string,
+  input: Record<string, unknown>,
+  suggestions: readonly PermissionUpdate[] | undefined,
+  lastText = "",
+): Pick<PermissionRequest, "kind" | "summary" | "detail" | "questions" | "sessionScope"> {
+  if (tool === "AskUserQuestion") {
+    const questions = parseQuestions(input);
+    return { kind: "question", summary: questions[0]?.question ?? "Claude has a question", detail: undefined, questions, sessionScope: undefined };
+  }
+  if (tool === "ExitPlanMode") {
+    const plan = typeof input.plan === "string" && input.plan.trim() ? input.plan : lastText.trim() || undefined;
+    return { kind: "plan", summary: "Claude has a plan and asks to start on it", detail: plan ? clip(plan, 3000) : undefined, questions: undefined, sessionScope: undefined };
+  }
+  const summary = summarizeToolInput(tool, input);
+  const command = typeof input.command === "string" ? input.command : undefined;
+  const detail = editPreview(tool, input) ?? (command && command.length > 100 ? clip(command) : undefined);
+  return { kind: "tool", summary, detail, questions: undefined, sessionScope: sessionScopeOf(suggestions) };
+}
+
+/** Matches answers to questions: an option's number or label (case-insensitive), else free text. */
+export function resolveAnswers(questions: readonly Question[], given: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  questions.forEach((q, i) => {
+    const raw = (given[i] ?? "").trim();
+    const picks = q.multiSelect ? raw.split(",").map((s) => s.trim()).filter(Boolean) : [raw];
+    const labels = picks.map((p) => {
+      const n = Number(p);
+      if (Number.isInteger(n) && n >= 1 && n <= q.options.length) return q.options[n - 1]!.label;
+      return q.options.find((o) => o.label.toLowerCase() === p.toLowerCase())?.label ?? p;
+    });
+    out[q.question] = labels.join(", ");
+  });
+  return out;
+}
