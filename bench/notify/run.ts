@@ -52,6 +52,8 @@ const mb = (kb: number): string => (kb / 1024).toFixed(1);
 
 const benchStarted = Date.now();
 let current: GatewayHandle | undefined;
+/** Time spent waiting for other test gateways and starting ours: not the benchmark's own. */
+let gatewayStartMs = 0;
 process.once("SIGINT", () => {
   void (current?.cleanup() ?? Promise.resolve()).finally(() => process.exit(130));
 });
@@ -65,7 +67,9 @@ async function withGateway<T>(withPlugin: boolean, body: (gw: GatewayHandle) => 
   const label = withPlugin ? "with the plugin" : "without the plugin";
   progress(`starting a gateway ${label} (after any other test gateway on this machine, up to 15 min)`);
   // Other test gateways on the machine go first (one at a time): waiting for them is not the bench's time.
+  const startedAt = Date.now();
   const gw = await startNotifyGateway({ withPlugin, label: withPlugin ? "bench-notify-plugin" : "bench-notify-bare", lockTimeoutMs: 900_000 });
+  gatewayStartMs += Date.now() - startedAt;
   current = gw;
   try {
     progress(`gateway ${label} ready (pid ${gw.pid})`);
@@ -174,4 +178,5 @@ console.log(`idle gateway memory, ${SETTLE_MS} ms after /readyz, median of ${SAM
 console.log(`  with plugin     RSS ${mb(a.rssKb).padStart(7)} MB   heap used ${mb(a.heapUsedKb).padStart(6)} MB   RSS with ${a.helpers} helper processes ${mb(a.treeRssKb)} MB`);
 console.log(`  without plugin  RSS ${mb(b.rssKb).padStart(7)} MB   heap used ${mb(b.heapUsedKb).padStart(6)} MB   RSS with ${b.helpers} helper processes ${mb(b.treeRssKb)} MB`);
 console.log(`  plugin's share  RSS ${diff(a.rssKb, b.rssKb).padStart(7)} MB   heap used ${diff(a.heapUsedKb, b.heapUsedKb).padStart(6)} MB`);
-console.log(`(whole run ${((Date.now() - benchStarted) / 1000).toFixed(0)} s)`);
+const seconds = (x: number): string => (x / 1000).toFixed(0);
+console.log(`(whole run ${seconds(Date.now() - benchStarted)} s, of which ${seconds(gatewayStartMs)} s waiting for other test gateways and starting the two)`);
