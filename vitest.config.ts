@@ -1,16 +1,21 @@
-// Test runner config: unit tests beside the code or under test/, end-to-end tests under test/e2e.
-// The machine has 2 cores and every Claude Code CLI costs ~0.4 CPU-s to start, so files run
-// in at most two workers and each test bounds its own time.
+// Test runner config. Two projects: "unit" (unit tests, the offline model, the engine through the
+// real Claude Code CLI) runs files in parallel; "e2e" (a real gateway per file) runs one file at a
+// time, since each gateway costs ~0.85 GB and most of a core. `npm test` runs them one after the
+// other (see package.json). The machine has 2 cores and every Claude Code CLI costs ~0.4 CPU-s to
+// start, so files run in at most two workers and each test bounds its own time.
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["src/**/*.test.ts", "offline-model/**/*.test.ts", "test/**/*.test.ts"],
     pool: "forks",
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 60_000,
     teardownTimeout: 20_000,
     reporters: ["default"],
+    projects: [
+      { extends: true, test: { name: "unit", include: ["src/**/*.test.ts", "offline-model/**/*.test.ts", "test/engine/**/*.test.ts"] } },
+      { extends: true, test: { name: "e2e", include: ["test/e2e/**/*.test.ts"] } },
+    ],
   },
 });

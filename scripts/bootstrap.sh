@@ -18,9 +18,10 @@ fi
 
 export PATH="$TOOLS/node_modules/node/bin:$PATH"
 
-# Reinstall when package.json or the lockfile changed since the last install.
+# Reinstall when the lockfile (what `npm ci` installs) changed since the last install; a change to
+# package.json's scripts alone does not need one.
 stamp=node_modules/.bootstrap-stamp
-want=$(cat package.json package-lock.json 2>/dev/null | cksum | cut -d' ' -f1)
+want=$(cat package-lock.json 2>/dev/null | cksum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "bootstrap: installing dependencies with Node $(node --version) (first run takes a few minutes)" >&2
   if [ -f package-lock.json ]; then
@@ -28,6 +29,6 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   else
     npm install --no-audit --no-fund --loglevel=error >&2
   fi
-  want=$(cat package.json package-lock.json 2>/dev/null | cksum | cut -d' ' -f1)
+  want=$(cat package-lock.json 2>/dev/null | cksum | cut -d' ' -f1)
   echo "$want" > "$stamp"
 fi

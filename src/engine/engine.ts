@@ -9,7 +9,7 @@ import { systemClock, type Clock, type TimerHandle } from "./clock.ts";
 import { invalid, SessionError } from "./errors.ts";
 import { silentLogger, type Logger } from "./logger.ts";
 import { dedupeName, looksLikeUuid, nameFromPrompt, randomRequestId, randomSessionId, validateGivenName } from "./names.ts";
-import type { PermissionAnswer, PermissionPolicy, PermissionRecord, PermissionRequest } from "./permissions.ts";
+import { outcomeText, type PermissionAnswer, type PermissionPolicy, type PermissionRecord, type PermissionRequest } from "./permissions.ts";
 import { DEFAULT_OUTPUT_LIMITS, type OutputLimits } from "./output-buffer.ts";
 import { Session, type QueryFunction, type SessionInit } from "./session.ts";
 import { StatsRecorder, type StatsSnapshot, type StatsState } from "./stats.ts";
@@ -242,7 +242,7 @@ export class SessionEngine<TOwner = unknown> {
         "ALREADY_FINISHED",
         r.outcome === "expired"
           ? `Request ${r.requestId} expired at ${when}: nobody answered in time, so it was denied. Claude was told; send it a message to try again.`
-          : `Request ${r.requestId} was already decided at ${when}: ${r.outcome.replace(/_/g, " ")} by ${r.by}.`,
+          : `Request ${r.requestId} was already decided at ${when}: ${outcomeText(r.outcome)} by ${r.by}.`,
       );
     }
     return this.get(found.session.id).answerPermission(found.request.id, answer, by);
@@ -378,7 +378,7 @@ export class SessionEngine<TOwner = unknown> {
     if (past) {
       if (inMemory && isLive(inMemory.status) && !this.shuttingDown) {
         // Two processes on one Claude conversation would interleave its transcript.
-        throw new SessionError("INVALID_ARGUMENT", `Session "${past.name}" (${past.id}) is still live: send it a message instead, or fork it.`);
+        throw new SessionError("INVALID_ARGUMENT", `Session "${past.name}" (${past.id}) is still live: send it a message instead, or kill it first to resume or fork it.`);
       }
       if (!past.claudeSessionId) {
         throw new SessionError("NOT_FOUND", `Session "${past.name}" (${past.id}) never reached Claude Code, so it has no conversation to resume.`);

@@ -9,6 +9,7 @@ export { nameFromPrompt, looksLikeUuid } from "./names.ts";
 export { summarizeToolInput } from "./tool-summary.ts";
 export {
   createPolicy,
+  outcomeText,
   parseRule,
   describeRequest,
   type PermissionAnswer,

@@ -55,6 +55,22 @@ export type PermissionOutcome =
   | "policy_allowed"
   | "policy_denied";
 
+const OUTCOME_TEXT: Record<PermissionOutcome, string> = {
+  allowed: "allowed once",
+  allowed_for_session: "allowed for this session",
+  denied: "denied",
+  answered: "answered",
+  expired: "denied (no answer in time)",
+  cancelled: "withdrawn",
+  policy_allowed: "allowed",
+  policy_denied: "denied",
+};
+
+/** How an outcome reads in a sentence: "allowed once", "withdrawn", … */
+export function outcomeText(outcome: PermissionOutcome): string {
+  return OUTCOME_TEXT[outcome];
+}
+
 /** One line of the audit log: who decided what, when. */
 export interface PermissionRecord {
   requestId: string;

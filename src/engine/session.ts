@@ -21,6 +21,7 @@ import type { Logger } from "./logger.ts";
 import { OutputBuffer, type OutputKind, type OutputLimits } from "./output-buffer.ts";
 import {
   describeRequest,
+  outcomeText,
   resolveAnswers,
   sessionOnly,
   type PermissionAnswer,
@@ -80,16 +81,6 @@ export interface SessionInit<TOwner> {
 const STDERR_TAIL_BYTES = 4096;
 const MAX_DECISIONS = 200;
 
-const OUTCOME_TEXT: Record<PermissionOutcome, string> = {
-  allowed: "allowed once",
-  allowed_for_session: "allowed for this session",
-  denied: "denied",
-  answered: "answered",
-  expired: "denied (no answer in time)",
-  cancelled: "withdrawn",
-  policy_allowed: "allowed",
-  policy_denied: "denied",
-};
 
 interface PendingPermission {
   request: PermissionRequest;
@@ -622,7 +613,7 @@ export class Session<TOwner> {
     const record: PermissionRecord = { ...r, sessionId: this.id, at: this.deps.clock.now() };
     this.decisions.push(record);
     if (this.decisions.length > MAX_DECISIONS) this.decisions.splice(0, this.decisions.length - MAX_DECISIONS);
-    this.appendOutput("permission", `${record.summary}: ${OUTCOME_TEXT[record.outcome]} by ${record.by}${record.note ? ` (${record.note})` : ""}`, record.tool);
+    this.appendOutput("permission", `${record.summary}: ${outcomeText(record.outcome)} by ${record.by}${record.note ? ` (${record.note})` : ""}`, record.tool);
     this.deps.emit({ type: "permission_decided", session: this.snapshot(), record });
     return record;
   }

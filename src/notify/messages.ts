@@ -1,5 +1,5 @@
 // Session events → the notice texts people see, one function per row of the notification table.
-import { reasonText, type EndReason, type PermissionRecord, type PermissionRequest, type SessionSnapshot } from "../engine/index.ts";
+import { outcomeText, reasonText, type EndReason, type PermissionRecord, type PermissionRequest, type SessionSnapshot } from "../engine/index.ts";
 import type { Owner } from "../ops/types.ts";
 import { duration, firstLine, preview, usd } from "./format.ts";
 
@@ -144,7 +144,7 @@ export function decisionNotice(s: Snap, d: PermissionRecord): string {
   const how =
     d.outcome === "expired"
       ? "denied: nobody answered in time (Claude was told)"
-      : `${d.outcome.replace(/_/g, " ")} by ${d.by}${d.note ? ` (${firstLine(d.note, 200)})` : ""}`;
+      : `${outcomeText(d.outcome)} by ${d.by}${d.note ? ` (${firstLine(d.note, 200)})` : ""}`;
   return `🔐 ${s.name} [${s.id}] request ${d.requestId} (${d.summary}): ${how}`;
 }
 

@@ -87,9 +87,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "claude",
     description: "Launch a Claude Code session on a task",
-    usage: "/claude [--name N] [--workdir DIR] [--model M] [--budget USD] [--mode MODE] [--once] <prompt>",
+    usage: "/claude [--name N] [--workdir DIR] [--model M] [--budget USD] [--mode MODE] [--system TEXT] [--tools LIST] [--once] <prompt>",
     run: async (s, caller, args) => {
-      const usage = "/claude [--name N] [--workdir DIR] [--model M] [--budget USD] [--mode MODE] [--once] <prompt>";
+      const usage = "/claude [--name N] [--workdir DIR] [--model M] [--budget USD] [--mode MODE] [--system TEXT] [--tools LIST] [--once] <prompt>";
       const { params, rest } = parseFlags(splitArgs(args), LAUNCH_FLAGS, usage);
       if (rest.length === 0) throw invalid(`say what Claude Code should do. Usage: ${usage}`);
       return launchText(await s.ops.launch(caller, { ...params, prompt: rest.join(" ") }));
@@ -187,10 +187,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: "/claude_allow <request> [--session] | /claude_allow (lists waiting requests)",
     run: async (s, caller, args) => {
       const usage = "/claude_allow <request> [--session]";
-      const { params, rest } = parseFlags(splitArgs(args), { booleans: { "--session": "session" } }, usage);
-      if (rest.length === 0 && !params.session) return pendingText(s.ops.pending(caller, {}).requests);
+      // No free text here, so --session may come before or after the id (buttons put it after).
+      const words = splitArgs(args);
+      const forSession = words.includes("--session");
+      const rest = words.filter((w) => w !== "--session");
+      const unknown = rest.find((w) => w.startsWith("--"));
+      if (unknown) throw invalid(`unknown flag ${unknown} (known: --session). Usage: ${usage}`);
+      if (rest.length === 0 && !forSession) return pendingText(s.ops.pending(caller, {}).requests);
       if (rest.length !== 1) throw invalid(`give one request id. Usage: ${usage}`);
-      return permitText(s.ops.permit(caller, { request: rest[0], decision: params.session ? "allow_session" : "allow" }));
+      return permitText(s.ops.permit(caller, { request: rest[0], decision: forSession ? "allow_session" : "allow" }));
     },
   },
   {
@@ -199,10 +204,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: "/claude_deny [--stop] <request> [note]",
     run: async (s, caller, args) => {
       const usage = "/claude_deny [--stop] <request> [note]";
-      const { params, rest } = parseFlags(splitArgs(args), { booleans: { "--stop": "stop" } }, usage);
+      const words = splitArgs(args);
+      // --stop may also follow the id ("/claude_deny r7k2m --stop", as the reject button sends it).
+      const stopAfterId = words[1] === "--stop";
+      if (stopAfterId) words.splice(1, 1);
+      const { params, rest } = parseFlags(words, { booleans: { "--stop": "stop" } }, usage);
       if (rest.length === 0) throw invalid(`give the request id. Usage: ${usage}`);
       const note = rest.slice(1).join(" ");
-      return permitText(s.ops.permit(caller, { request: rest[0], decision: "deny", stop: params.stop === true, ...(note ? { note } : {}) }));
+      const stop = params.stop === true || stopAfterId;
+      return permitText(s.ops.permit(caller, { request: rest[0], decision: "deny", stop, ...(note ? { note } : {}) }));
     },
   },
   {

@@ -5,10 +5,12 @@ import { isSessionError, type ErrorCode, type Logger } from "../engine/index.ts"
 export interface Failure {
   code: ErrorCode | "INTERNAL";
   message: string;
+  /** Structured facts for machines (e.g. the live sessions when the limit is reached). */
+  details?: Readonly<Record<string, unknown>>;
 }
 
 export function toFailure(err: unknown, logger: Logger, where: string): Failure {
-  if (isSessionError(err)) return { code: err.code, message: err.message };
+  if (isSessionError(err)) return err.data ? { code: err.code, message: err.message, details: err.data } : { code: err.code, message: err.message };
   const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
   logger.error(`${where} failed unexpectedly: ${detail}`);
   const message = err instanceof Error ? err.message : String(err);

@@ -1,6 +1,6 @@
 // Rendering of operation results, shared by tools, chat commands and RPC: a structured JSON view
 // of sessions and the human text ("display") the three surfaces show.
-import { reasonText, type OutputEntry, type PermissionRecord, type PermissionRequest, type StatsSnapshot } from "../engine/index.ts";
+import { outcomeText, reasonText, type OutputEntry, type PermissionRecord, type PermissionRequest, type StatsSnapshot } from "../engine/index.ts";
 import { launchedNotice } from "../notify/messages.ts";
 import { duration, usd } from "../notify/format.ts";
 import type { BgResult, FgResult, LaunchResult, ListResult, OutputResult, PermitResult, RespondResult, Snapshot } from "../ops/operations.ts";
@@ -122,7 +122,8 @@ export function listText(r: ListResult, what = "sessions", nextPage: (offset: nu
   const shown = r.offset + r.sessions.length;
   const range = r.offset > 0 || shown < r.total ? ` (${r.offset + 1}–${shown}, newest first)` : "";
   const more = r.total > shown ? `\n… ${r.total - shown} more: ${nextPage(shown)}` : "";
-  return `${r.total} ${what}${range}:\n${lines.join("\n")}${more}`;
+  const noun = r.total === 1 ? what.replace(/sessions$/, "session") : what;
+  return `${r.total} ${noun}${range}:\n${lines.join("\n")}${more}`;
 }
 
 export function statsText(s: StatsSnapshot): string {
@@ -156,21 +157,11 @@ export function bgText(r: BgResult): string {
   return `Moved to the background: ${r.detached.map((s) => `${s.name} [${s.id}]`).join(", ")}. You will still get notices.`;
 }
 
-const OUTCOME_WORDS: Record<PermissionRecord["outcome"], string> = {
-  allowed: "allowed once",
-  allowed_for_session: "allowed for the rest of the session",
-  denied: "denied",
-  answered: "answered",
-  expired: "denied (expired)",
-  cancelled: "withdrawn",
-  policy_allowed: "allowed by policy",
-  policy_denied: "denied by policy",
-};
 
 export function permitText(r: PermitResult): string {
   const d = r.record;
   const note = d.outcome === "answered" ? ` (${d.note})` : d.note ? ` — Claude is told: ${d.note}` : "";
-  return `🔐 ${d.requestId} (${d.summary}) of ${r.session.name} [${r.session.id}]: ${OUTCOME_WORDS[d.outcome]}${note}. Claude carries on.`;
+  return `🔐 ${d.requestId} (${d.summary}) of ${r.session.name} [${r.session.id}]: ${outcomeText(d.outcome)}${note}. Claude carries on.`;
 }
 
 export function pendingText(requests: ReadonlyArray<{ session: Snapshot; request: PermissionRequest }>): string {
@@ -183,6 +174,6 @@ export function pendingText(requests: ReadonlyArray<{ session: Snapshot; request
 export function auditText(records: readonly PermissionRecord[], session: Snapshot | undefined): string {
   const head = session ? `Permission decisions of ${session.name} [${session.id}]` : "Permission decisions";
   if (records.length === 0) return `${head}: none.`;
-  const lines = records.map((d) => `${new Date(d.at).toISOString().replace("T", " ").slice(0, 19)} · ${d.requestId} · ${d.summary} · ${OUTCOME_WORDS[d.outcome]} by ${d.by}${d.note ? ` · ${d.note}` : ""}`);
+  const lines = records.map((d) => `${new Date(d.at).toISOString().replace("T", " ").slice(0, 19)} · ${d.requestId} · ${d.summary} · ${outcomeText(d.outcome)} by ${d.by}${d.note ? ` · ${d.note}` : ""}`);
   return `${head}, newest first:\n${lines.join("\n")}`;
 }

@@ -135,6 +135,15 @@ describe("chat commands in a real gateway", () => {
     expect(attempts.filter((m) => !m.ok)).toHaveLength(2);
   }, 90_000);
 
+  it("ships the orchestration skill: the host lists it from the plugin", async () => {
+    const res = await p.gw.cli(["skills", "list", "--json"], { timeoutMs: 90_000 });
+    expect(res.code, res.stderr).toBe(0);
+    const start = res.stdout.search(/[[{]/);
+    const skill = findNamed(JSON.parse(res.stdout.slice(start)), "claude-code-orchestration");
+    expect(skill, res.stdout.slice(0, 2000)).toBeDefined();
+    expect(JSON.stringify(skill)).toContain("How to run coding work through Claude Code sessions");
+  }, 120_000);
+
   it("answers a user who is not allowed to run commands with nothing from the plugin", async () => {
     const after = p.gw.outbound().length;
     const res = await p.gw.injectInbound({ from: "mallory", text: "/claude_sessions", commandAuthorized: false });
@@ -143,6 +152,24 @@ describe("chat commands in a real gateway", () => {
     expect(existsSync(p.workdir)).toBe(true);
   }, 60_000);
 });
+
+/** The first object anywhere in `value` whose name is `name`. */
+function findNamed(value: unknown, name: string): Record<string, unknown> | undefined {
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      const found = findNamed(v, name);
+      if (found) return found;
+    }
+  } else if (typeof value === "object" && value !== null) {
+    const o = value as Record<string, unknown>;
+    if (o.name === name) return o;
+    for (const v of Object.values(o)) {
+      const found = findNamed(v, name);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
 
 async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -52,6 +52,7 @@ describe("durability across restarts and crashes", () => {
       expect(orphans.length).toBeGreaterThan(0);
 
       await p.gw.start();
+      await p.waitForPlugin();
       const notice = await p.waitForText("alice", /⏸️ durable \[[a-z2-9]{8}\] was interrupted by a gateway restart/, 30_000, after);
       expect(notice.text).toContain("/claude_resume durable");
       expect(await waitForPidsGone(orphans, 10_000)).toEqual([]);
@@ -61,7 +62,7 @@ describe("durability across restarts and crashes", () => {
       expect(durable).toMatchObject({ state: "interrupted", reason: "gateway restart" });
       expect(durable?.claudeSessionId).toMatch(/^[0-9a-f-]{36}$/);
       expect(await p.command("alice", "/claude_respond durable hello?")).toMatch(/has ended \(interrupted: gateway restart\).*Resume it/);
-      expect(await p.command("alice", "/claude_resume --list")).toMatch(/resumable sessions[\s\S]*durable \[/);
+      expect(await p.command("alice", "/claude_resume --list")).toMatch(/resumable sessions?[\s\S]*durable \[/);
     } finally {
       p.claude.setHandler(undefined);
     }
@@ -92,6 +93,7 @@ describe("durability across restarts and crashes", () => {
     expect(history.total).toBeGreaterThanOrEqual(3);
 
     await p.gw.restart();
+    await p.waitForPlugin();
 
     const statsAfter = await p.gw.rpc<{ stats: Record<string, unknown> }>("claude-code.stats");
     expect(statsAfter.stats).toEqual(stats.stats);
@@ -115,6 +117,7 @@ describe("durability across restarts and crashes", () => {
       p.claude.setHandler(undefined);
     }
     await p.gw.restart(); // the channel works again after the restart
+    await p.waitForPlugin();
     const delivered = await p.waitForText("alice", /✅ outage/, 30_000, after);
     expect(delivered.ok).toBe(true);
     expect(p.sentTo("alice", after).filter((m) => m.text.includes("✅ outage"))).toHaveLength(1);
@@ -127,6 +130,7 @@ describe("durability across restarts and crashes", () => {
     for (const suffix of ["-wal", "-shm"]) rmSync(file + suffix, { force: true });
     writeFileSync(file, "garbage, not a database\n".repeat(500));
     await p.gw.start();
+    await p.waitForPlugin();
     expect((await sessions()).total).toBe(0);
     expect(p.gw.logs({ tail: 400 })).toMatch(/session store was unreadable .* moved to .*unreadable-/);
     expect(readdirSync(path.dirname(file)).some((f) => f.startsWith("store.sqlite.unreadable-"))).toBe(true);

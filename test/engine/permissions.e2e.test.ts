@@ -62,7 +62,7 @@ describe("permission requests through the real CLI", () => {
     expect(engine.snapshot(s.id).waitingFor).toBe("input");
     // The decision is in the output log and answering again says how it ended.
     expect(engine.get(s.id).output.all().some((e) => e.kind === "permission" && e.text.includes("allowed once by user alice"))).toBe(true);
-    expect(() => engine.answerRequest(req.request.id, { kind: "deny" }, "user bob")).toThrow(/already decided .* allowed by user alice/);
+    expect(() => engine.answerRequest(req.request.id, { kind: "deny" }, "user bob")).toThrow(/already decided .* allowed once by user alice/);
     expect(() => engine.answerRequest("rzzzz", { kind: "deny" }, "x")).toThrow(/No permission request "rzzzz"/);
   });
 

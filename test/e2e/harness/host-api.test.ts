@@ -1,6 +1,6 @@
-// Checks, against the real OpenClaw 2026.9.6 gateway, the plugin-API facts that
-// docs/dev/openclaw-host.md states (the probe plugin in test/e2e/fixtures/probe-plugin records
-// what the host passes to each surface). One gateway; ~45 s.
+// Checks, against the real OpenClaw 2026.9.6 gateway, the plugin-API facts this plugin relies on
+// (the probe plugin in test/e2e/fixtures/probe-plugin records what the host passes to each
+// surface); docs/architecture.md points here. One gateway; ~45 s.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasToolResult, lastUserText, startMockOpenAI, type MockOpenAI } from "../fixtures/mock-openai/server.ts";

@@ -22,6 +22,11 @@ export interface PluginGateway {
   waitForText(to: string, pattern: RegExp, timeoutMs?: number, after?: number): Promise<RecordedOutbound>;
   /** Claude Code processes running under the gateway. */
   claudePids(): number[];
+  /**
+   * Resolves once the plugin's service answers (the gateway reports ready a few seconds before
+   * plugin services have started). Call it after start(), restart() or crash() + start().
+   */
+  waitForPlugin(timeoutMs?: number): Promise<void>;
   /** Sends a chat command from a test-channel user and returns the command's reply. */
   command(from: string, text: string, timeoutMs?: number): Promise<string>;
   close(): Promise<void>;
@@ -32,6 +37,8 @@ export interface PluginGatewayOptions {
   chunkLimit?: number;
   agents?: JsonObject;
   label?: string;
+  /** Bound on waiting for another test gateway to finish (the machine runs one at a time). */
+  lockTimeoutMs?: number;
 }
 
 export async function startPluginGateway(options: PluginGatewayOptions = {}): Promise<PluginGateway> {
@@ -41,6 +48,7 @@ export async function startPluginGateway(options: PluginGatewayOptions = {}): Pr
   try {
     gw = await startGateway({
       label: options.label ?? "plugin",
+      ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
       pluginPaths: [REPO_ROOT],
       testChannel: { allowFrom: ["alice", "bob"], textChunkLimit: options.chunkLimit ?? 1000 },
       modelBaseUrl: agentModel.baseUrl,
@@ -60,7 +68,25 @@ export async function startPluginGateway(options: PluginGatewayOptions = {}): Pr
   await mkdir(workdir, { recursive: true });
 
   const sentTo = (to: string, after = 0) => g.outbound().slice(after).filter((m) => m.to === to && m.ok);
+  async function waitForPlugin(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const res = await g.rpcRaw("claude-code.stats", {});
+      if (res.ok) return;
+      if (Date.now() > deadline) throw new Error(`the plugin's service did not start within ${timeoutMs} ms: ${JSON.stringify(res.error)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    await waitForPlugin();
+  } catch (err) {
+    await g.cleanup();
+    await agentModel.close();
+    await claude.close();
+    throw err;
+  }
   return {
+    waitForPlugin,
     gw: g,
     claude,
     agentModel,

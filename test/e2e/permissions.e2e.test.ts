@@ -1,0 +1,191 @@
+// Approving from the chat in a real gateway: Claude Code (real CLI, offline model scripted to ask
+// for Bash and Write and to ask a question) waits for permission; the owning conversation gets a
+// notice with buttons and answers with commands. Policy rules, timeouts, late and unauthorized
+// answers, and the audit log.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ScriptedReply } from "../../offline-model/src/index.ts";
+import { PLUGIN_ID, startPluginGateway, type PluginGateway } from "./support/plugin-gateway.ts";
+
+let p: PluginGateway;
+
+const POLICY = { allow: ["Bash(touch policy-ok*)"], deny: ["Bash(rm *)"], ask: [] };
+
+beforeAll(async () => {
+  p = await startPluginGateway({ label: "permissions", lockTimeoutMs: 600_000, pluginConfig: { permissionMode: "default", permissionPolicy: POLICY } });
+}, 720_000);
+
+afterAll(async () => {
+  await p?.close();
+}, 60_000);
+
+/** Scripts the model: for a prompt containing `marker`, these replies in order (one per request). */
+function scriptFor(marker: string, replies: ScriptedReply[]): void {
+  let i = 0;
+  p.claude.setHandler((req) => {
+    const first = JSON.stringify(req.messages).includes(marker);
+    if (!first) return undefined;
+    return replies[Math.min(i++, replies.length - 1)];
+  });
+}
+
+/** The chat command a recorded button runs when pressed. */
+function commandOf(button: { action: { type: string; [key: string]: unknown } | null } | undefined): string {
+  const command = button?.action?.command;
+  if (button?.action?.type !== "command" || typeof command !== "string") throw new Error(`not a command button: ${JSON.stringify(button)}`);
+  return command;
+}
+
+async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function requestId(text: string): string {
+  const m = /\[(r[a-z2-9]{4})\]/.exec(text);
+  if (!m) throw new Error(`no request id in: ${text}`);
+  return m[1]!;
+}
+
+describe("approving Claude Code's requests from the chat", () => {
+  it("asks with a 🔐 notice and buttons; /claude_allow runs it once; answering again says it was decided", async () => {
+    scriptFor("perm-once", [
+      { type: "tool_use", name: "Bash", input: { command: "touch allowed-once.txt", description: "make a file" } },
+      { type: "text", text: "made the file" },
+    ]);
+    const after = p.gw.outbound().length;
+    await p.command("alice", `/claude --name once --workdir ${p.workdir} perm-once please`);
+    const notice = await p.waitForText("alice", /🔐 once \[[a-z2-9]{8}\] asks permission \[r[a-z2-9]{4}\]: Bash — touch allowed-once.txt/, 60_000, after);
+    const id = requestId(notice.text);
+    expect(notice.text).toContain(`/claude_allow ${id}`);
+    expect(notice.buttons.map((b) => b.label)).toEqual(["Allow once", "Allow for session", "Deny"]);
+    expect(notice.buttons[0]).toMatchObject({ action: { type: "command", command: `/claude_allow ${id}` } });
+    const listed = await p.gw.rpc<{ sessions: Array<{ name: string; state: string; waitingFor: string; pending: Array<{ id: string }> }> }>("claude-code.sessions");
+    expect(listed.sessions.find((s) => s.name === "once")).toMatchObject({ state: "waiting", waitingFor: "permission", pending: [{ id }] });
+
+    const reply = await p.command("alice", `/claude_allow ${id}`);
+    expect(reply).toMatch(new RegExp(`${id} \\(Bash — touch allowed-once.txt\\) of once .*allowed once`));
+    await p.waitForText("alice", /🔔 once .* is waiting for input/, 60_000, after);
+    expect(existsSync(path.join(p.workdir, "allowed-once.txt"))).toBe(true);
+    expect(await p.command("bob", `/claude_deny ${id}`)).toMatch(new RegExp(`Request ${id} was already decided .*allowed once by user alice`));
+    await p.command("alice", "/claude_kill once");
+  }, 120_000);
+
+  it("allows for the session with the button's command: the second like call is not asked", async () => {
+    scriptFor("perm-session", [
+      { type: "tool_use", name: "Bash", input: { command: "npm test -- --first", description: "test" } },
+      { type: "tool_use", name: "Bash", input: { command: "npm test -- --second", description: "test again" } },
+      { type: "text", text: "tests ran twice" },
+    ]);
+    const after = p.gw.outbound().length;
+    await p.command("alice", `/claude --name twice --workdir ${p.workdir} perm-session please`);
+    const notice = await p.waitForText("alice", /🔐 twice .* asks permission/, 60_000, after);
+    const button = notice.buttons.find((b) => b.label === "Allow for session");
+    expect(commandOf(button)).toBe(`/claude_allow ${requestId(notice.text)} --session`);
+    // Pressing a button sends its command as the user.
+    expect(await p.command("alice", commandOf(button))).toMatch(/allowed for this session/);
+    await p.waitForText("alice", /🔔 twice .* is waiting for input/, 60_000, after);
+    expect(p.sentTo("alice", after).filter((m) => m.text.includes("🔐 twice") && m.text.includes("asks permission"))).toHaveLength(1);
+    await p.command("alice", "/claude_kill twice");
+  }, 120_000);
+
+  it("denies with a note that the model receives", async () => {
+    const target = path.join(p.workdir, "denied.txt");
+    scriptFor("perm-deny", [
+      { type: "tool_use", name: "Write", input: { file_path: target, content: "nope" } },
+      { type: "text", text: "fine, I will not" },
+    ]);
+    const after = p.gw.outbound().length;
+    const seen = p.claude.requests.length;
+    await p.command("alice", `/claude --name deny-me --workdir ${p.workdir} perm-deny please`);
+    const notice = await p.waitForText("alice", /🔐 deny-me .* asks permission .*Write/, 60_000, after);
+    expect(notice.text).toContain("+ nope"); // the diff preview
+    expect(await p.command("alice", `/claude_deny ${requestId(notice.text)} keep the repo clean`)).toMatch(/denied — Claude is told: keep the repo clean/);
+    await p.waitForText("alice", /🔔 deny-me .* is waiting for input/, 60_000, after);
+    expect(JSON.stringify(p.claude.requests.slice(seen).map((r) => r.toolResults))).toContain("keep the repo clean");
+    expect(existsSync(target)).toBe(false);
+    await p.command("alice", "/claude_kill deny-me");
+  }, 120_000);
+
+  it("relays Claude's question with options as buttons and passes the answer on", async () => {
+    scriptFor("perm-question", [
+      {
+        type: "tool_use",
+        name: "AskUserQuestion",
+        input: { questions: [{ question: "Which framework?", header: "Framework", multiSelect: false, options: [{ label: "Vitest", description: "fast" }, { label: "Jest", description: "classic" }] }] },
+      },
+      { type: "text", text: "using the answer" },
+    ]);
+    const after = p.gw.outbound().length;
+    const seen = p.claude.requests.length;
+    await p.command("alice", `/claude --name quiz --workdir ${p.workdir} perm-question please`);
+    const notice = await p.waitForText("alice", /❓ quiz .* asks \[r[a-z2-9]{4}\]:\nWhich framework\?\n1\. Vitest — fast\n2\. Jest — classic/, 60_000, after);
+    expect(notice.buttons.map((b) => b.label)).toEqual(["Vitest", "Jest"]);
+    expect(await p.command("alice", commandOf(notice.buttons[1]))).toMatch(/answered \(Which framework\? → Jest\)/);
+    await p.waitForText("alice", /🔔 quiz .* is waiting for input/, 60_000, after);
+    expect(JSON.stringify(p.claude.requests.slice(seen).map((r) => r.toolResults))).toContain('\\"Which framework?\\"=\\"Jest\\"');
+    await p.command("alice", "/claude_kill quiz");
+  }, 120_000);
+
+  it("applies the policy without asking anyone, and records every decision in the audit log", async () => {
+    scriptFor("perm-policy", [
+      { type: "tool_use", name: "Bash", input: { command: "touch policy-ok.txt", description: "allowed" } },
+      { type: "tool_use", name: "Bash", input: { command: "rm -rf build", description: "denied" } },
+      { type: "text", text: "policy applied" },
+    ]);
+    const after = p.gw.outbound().length;
+    await p.command("alice", `/claude --name policy --workdir ${p.workdir} perm-policy please`);
+    await p.waitForText("alice", /🔔 policy .* is waiting for input/, 60_000, after);
+    expect(p.sentTo("alice", after).some((m) => m.text.includes("asks permission"))).toBe(false);
+    expect(existsSync(path.join(p.workdir, "policy-ok.txt"))).toBe(true);
+    const audit = await p.gw.rpc<{ decisions: Array<{ outcome: string; by: string; summary: string }> }>("claude-code.audit", { session: "policy" });
+    expect(audit.decisions.map((d) => [d.outcome, d.by])).toEqual([
+      ["policy_denied", "policy Bash(rm *)"],
+      ["policy_allowed", "policy Bash(touch policy-ok*)"],
+    ]);
+    const output = await p.command("alice", "/claude_output policy");
+    expect(output).toContain("🔐 Bash — rm -rf build: denied by policy Bash(rm *)");
+    // The earlier sessions' decisions are there too, newest first, for operators.
+    const all = await p.gw.rpc<{ decisions: Array<{ outcome: string }> }>("claude-code.audit", {});
+    expect(all.decisions.map((d) => d.outcome)).toEqual(expect.arrayContaining(["allowed", "allowed_for_session", "denied", "answered"]));
+    await p.command("alice", "/claude_kill policy");
+  }, 120_000);
+
+  it("refuses an answer from a sender who may not run commands", async () => {
+    scriptFor("perm-auth", [{ type: "tool_use", name: "Bash", input: { command: "touch guarded.txt", description: "guarded" } }, { type: "text", text: "ok" }]);
+    const after = p.gw.outbound().length;
+    await p.command("alice", `/claude --name guarded --workdir ${p.workdir} perm-auth please`);
+    const id = requestId((await p.waitForText("alice", /🔐 guarded .* asks permission/, 60_000, after)).text);
+    const res = await p.gw.injectInbound({ from: "mallory", text: `/claude_allow ${id}`, commandAuthorized: false });
+    expect(res.ok).toBe(true);
+    expect(p.sentTo("mallory", after).some((m) => m.text.includes("allowed"))).toBe(false);
+    const pending = await p.gw.rpc<{ requests: Array<{ id: string }> }>("claude-code.pending");
+    expect(pending.requests.map((r) => r.id)).toContain(id);
+    expect(existsSync(path.join(p.workdir, "guarded.txt"))).toBe(false);
+    await p.command("alice", "/claude_kill guarded");
+    expect(await p.command("alice", `/claude_allow ${id}`)).toMatch(new RegExp(`Request ${id} was already decided .*withdrawn`));
+  }, 120_000);
+
+  it("denies a request nobody answers in time, tells Claude and the chat, and a late answer gets a clear reply", async () => {
+    p.gw.updateConfig((cfg) => {
+      const entries = (cfg.plugins as { entries: Record<string, { config: Record<string, unknown> }> }).entries;
+      entries[PLUGIN_ID]!.config.permissionTimeoutMinutes = 0.05; // 3 s
+    });
+    await p.gw.restart();
+    await p.waitForPlugin();
+    scriptFor("perm-timeout", [{ type: "tool_use", name: "Bash", input: { command: "touch too-late.txt", description: "late" } }, { type: "text", text: "understood" }]);
+    const after = p.gw.outbound().length;
+    const seen = p.claude.requests.length;
+    await p.command("alice", `/claude --name slowpoke --workdir ${p.workdir} perm-timeout please`);
+    const id = requestId((await p.waitForText("alice", /🔐 slowpoke .* asks permission/, 60_000, after)).text);
+    await p.waitForText("alice", new RegExp(`🔐 slowpoke .* request ${id} .*denied: nobody answered in time`), 30_000, after);
+    await waitFor(() => JSON.stringify(p.claude.requests.slice(seen).map((r) => r.toolResults)).includes("Nobody answered this request"), 30_000, "Claude told");
+    expect(await p.command("alice", `/claude_allow ${id}`)).toMatch(new RegExp(`Request ${id} expired at .*nobody answered in time`));
+    expect(existsSync(path.join(p.workdir, "too-late.txt"))).toBe(false);
+    await p.command("alice", "/claude_kill slowpoke");
+  }, 180_000);
+});
