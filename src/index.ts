@@ -5,7 +5,7 @@ import { createConversationResolver } from "./host/conversation.ts";
 import { createService } from "./service.ts";
 import { COMMANDS, runCommand } from "./surfaces/commands.ts";
 import { RPC_METHODS, runRpc } from "./surfaces/rpc.ts";
-import { ServicesRef } from "./surfaces/services.ts";
+import { processServicesRef } from "./surfaces/services.ts";
 import { createTools, TOOL_NAMES } from "./surfaces/tools.ts";
 
 export default definePluginEntry({
@@ -13,7 +13,7 @@ export default definePluginEntry({
   name: "Claude Code",
   description: "Run Claude Code sessions in the background and control them from any channel, tool or RPC.",
   register(api) {
-    const services = new ServicesRef();
+    const services = processServicesRef();
     const resolveConversation = createConversationResolver(api.runtime);
 
     api.registerService(createService({ services, runtime: api.runtime, pluginConfig: api.pluginConfig }));

@@ -12,7 +12,7 @@ import { ForegroundRegistry } from "./ops/foreground.ts";
 import { Operations } from "./ops/operations.ts";
 import type { Owner } from "./ops/types.ts";
 import { openStore, recordEngine, recoverAfterRestart, type PluginStore } from "./store/index.ts";
-import type { ServicesRef } from "./surfaces/services.ts";
+import type { PluginServices, ServicesRef } from "./surfaces/services.ts";
 
 export const SERVICE_ID = "claude-code-sessions";
 
@@ -48,6 +48,8 @@ interface Running {
 
 export function createService(deps: ServiceDeps) {
   let running: Running | undefined;
+  /** What this instance published; stop withdraws only that (the reference is shared by the process). */
+  let published: PluginServices | undefined;
 
   return {
     id: SERVICE_ID,
@@ -106,11 +108,13 @@ export function createService(deps: ServiceDeps) {
       delivery.resumePending();
       for (const s of recovery.interrupted) notifier.recovered(s);
       running = { engine, notifier, delivery, store, stopRecording };
-      deps.services.set({ ops, logger });
+      published = { ops, logger };
+      deps.services.set(published);
       logger.info(`ready: up to ${config.maxSessions} sessions, permission mode ${config.permissionMode}, ${store.sessions.count()} sessions in the store`);
     },
     async stop(): Promise<void> {
-      deps.services.set(undefined);
+      if (published) deps.services.clear(published);
+      published = undefined;
       const r = running;
       running = undefined;
       if (!r) return;

@@ -1,5 +1,7 @@
 // Input validation shared by every surface: raw parameters (tool call, parsed chat command, RPC
 // payload) in, a typed input out, or an INVALID_ARGUMENT error that says what to fix.
+import { homedir } from "node:os";
+import path from "node:path";
 import { invalid, PERMISSION_MODES, type PermissionMode } from "../engine/index.ts";
 
 export const MAX_PROMPT_CHARS = 100_000;
@@ -173,7 +175,7 @@ export function parseLaunchInput(raw: unknown): LaunchInput {
   const input: LaunchInput = {
     prompt: p.str("prompt", { required: true, max: MAX_PROMPT_CHARS, what: "what Claude Code should do" }),
     name: p.str("name", { max: 200 }),
-    workdir: p.str("workdir", { max: 4096 }),
+    workdir: absoluteWorkdir(p.str("workdir", { max: 4096 })),
     model: p.str("model", { max: 200 }),
     maxBudgetUsd: p.num("max_budget_usd", { min: 0.01, max: 10_000 }),
     systemPrompt: p.str("system_prompt", { max: MAX_SYSTEM_PROMPT_CHARS }),
@@ -185,6 +187,14 @@ export function parseLaunchInput(raw: unknown): LaunchInput {
   };
   if (input.forkSession && !input.resumeSessionId) throw invalid("launch: fork_session needs resume_session_id (the session to fork)");
   return input;
+}
+
+/** A relative workdir would silently mean "relative to wherever the gateway was started"; ~ means the home directory. */
+function absoluteWorkdir(dir: string | undefined): string | undefined {
+  if (dir === undefined) return undefined;
+  if (dir === "~" || dir.startsWith("~/")) return path.join(homedir(), dir.slice(1));
+  if (!path.isAbsolute(dir)) throw invalid(`launch: "workdir" must be an absolute path, got ${describe(dir)}; give the full path (or one starting with ~/)`);
+  return dir;
 }
 
 export function parseRespondInput(raw: unknown): RespondInput {

@@ -4,6 +4,7 @@ import { agentEnvFor, isUnder, type PluginConfig } from "../config.ts";
 import {
   createPolicy,
   isLive,
+  looksLikeUuid,
   type PermissionPolicy,
   reasonText,
   SessionError,
@@ -149,6 +150,13 @@ export class Operations {
     const count = this.nextAutoRespond(caller, target, input.userInitiated, "claude_respond");
     const by = caller.kind === "agent" && input.userInitiated ? `user via agent ${caller.agentId}` : callerLabel(caller);
     this.requireInMemory(target, "send a message to");
+    if (input.interrupt && target.status === "waiting" && target.waitingFor === "input") {
+      // Nothing runs, so nothing would be interrupted; saying "sent after interrupting" would be false.
+      throw new SessionError(
+        "NOT_RUNNING",
+        `Session "${target.name}" (${target.id}) is waiting for input: there is no turn to interrupt. Send the message without interrupt.`,
+      );
+    }
     const session = await this.engine.respond(target.id, input.message, { interrupt: input.interrupt, by });
     this.autoResponds.set(target.id, count);
     return { session, interrupted: input.interrupt, autoResponds: count };
@@ -301,11 +309,12 @@ export class Operations {
 
   /** The session a ref names, if this caller may see it; otherwise NOT_FOUND (existence is not leaked). */
   private visible(caller: Caller, ref: string): Snapshot {
-    const session = this.engine.find(ref)?.snapshot() ?? this.stored?.findSnapshot(ref) ?? this.engine.get(ref).snapshot();
-    if (!this.canSee(caller, session)) {
-      throw new SessionError("NOT_FOUND", `No session of yours matches "${ref}". Use claude_sessions to list your sessions.`);
-    }
-    return session;
+    const session = this.engine.find(ref)?.snapshot() ?? this.stored?.findSnapshot(ref);
+    if (session && this.canSee(caller, session)) return session;
+    // Operators get the engine's answer, which names known sessions; an agent must not learn the
+    // names of other agents' sessions, so unknown and not-yours read the same.
+    if (caller.kind === "operator") return this.engine.get(ref).snapshot();
+    throw new SessionError("NOT_FOUND", `No session of yours matches "${ref}". Use claude_sessions to list your sessions.`);
   }
 
   /** Sessions that left memory (an earlier gateway run, or over an hour ago) have ended. */
@@ -320,7 +329,10 @@ export class Operations {
 
   private assertResumable(caller: Caller, ref: string): void {
     const found = this.engine.find(ref)?.snapshot() ?? this.stored?.findSnapshot(ref);
-    if (found && !this.canSee(caller, found)) {
+    // A bare Claude session UUID we never ran may still be resumed; any other unknown ref is
+    // answered like another agent's session, so the answer does not tell them apart.
+    const refused = found ? !this.canSee(caller, found) : caller.kind === "agent" && !looksLikeUuid(ref.trim());
+    if (refused) {
       throw new SessionError("NOT_FOUND", `No session of yours to resume matches "${ref}". Use claude_sessions to list your sessions.`);
     }
   }

@@ -23,6 +23,11 @@ export class ServicesRef {
     this.failure = reason;
   }
 
+  /** Forgets `services` if they are still the current ones (a newer start may have replaced them). */
+  clear(services: PluginServices): void {
+    if (this.current === services) this.current = undefined;
+  }
+
   get(): PluginServices {
     if (this.failure) throw new SessionError("UNAVAILABLE", `Claude Code sessions are unavailable: ${this.failure}`);
     if (!this.current) {
@@ -30,4 +35,17 @@ export class ServicesRef {
     }
     return this.current;
   }
+}
+
+const PROCESS_SLOT = Symbol.for("openclaw-claude-code-plugin.services");
+
+/**
+ * The one reference of this gateway process. The host calls register() for several registries
+ * (per registration mode, per agent workspace; each with its own module generation after a reload)
+ * but starts the service in only one of them: every registry's tools, commands and RPC methods
+ * must reach that running service, so the reference lives on globalThis, not in one register().
+ */
+export function processServicesRef(): ServicesRef {
+  const slot = globalThis as typeof globalThis & { [PROCESS_SLOT]?: ServicesRef };
+  return (slot[PROCESS_SLOT] ??= new ServicesRef());
 }
