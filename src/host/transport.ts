@@ -1,9 +1,11 @@
-// Delivery through the host, in-process: the channel's own outbound adapter sends, and the host's
-// text helpers split at the channel's limit without breaking code fences.
+// Delivery through the host, in-process: the channel's own outbound adapter sends (WebChat, which
+// has none, gets the message in its session transcript), and the host's text helpers split at the
+// channel's limit without breaking code fences.
 import type { Route } from "../config.ts";
 import type { Transport } from "../notify/delivery.ts";
 import type { NoticeButton } from "../notify/messages.ts";
 import { sendDurableMessageBatch, type HostConfig, type HostRuntime } from "./sdk.ts";
+import { sendToWebchat, WEBCHAT_CHANNEL } from "./webchat.ts";
 
 /** Limits of the platforms, for channels that do not declare one. */
 const PLATFORM_LIMITS: Record<string, number> = { telegram: 4096, discord: 2000, slack: 4000, whatsapp: 4096, signal: 4000 };
@@ -55,6 +57,7 @@ export function createHostTransport(runtime: HostRuntime, config: () => HostConf
 
   return {
     async preload(channel) {
+      if (channel === WEBCHAT_CHANNEL) return;
       await adapterFor(channel);
     },
     chunk(route, text) {
@@ -65,6 +68,7 @@ export function createHostTransport(runtime: HostRuntime, config: () => HostConf
       return runtime.channel.text.chunkMarkdownText(text, limit);
     },
     async send(route, text, buttons) {
+      if (route.channel === WEBCHAT_CHANNEL) return sendToWebchat(runtime, route, text, config());
       if (buttons?.length) return sendWithButtons(route, text, buttons);
       const adapter = await adapterFor(route.channel);
       if (!adapter.sendText) throw new Error(`channel "${route.channel}" cannot send text`);

@@ -9,11 +9,11 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort, isolatedGatewayConfig, OPENCLAW_ENTRY, QUIET_GATEWAY_ENV, REPO_ROOT, resolveNodeBinary } from "../../../scripts/lib/gateway.ts";
 import { TEST_CHANNEL_ID } from "../fixtures/test-channel/protocol.ts";
 import { acquireLock, type LockHandle } from "./lock.ts";
 import { descendantPids, isAlive, rssKb, sleep, waitForPidsGone } from "./processes.ts";
@@ -23,10 +23,8 @@ import { connectGatewayWs, type CallOptions, type GatewayEvent, type GatewayWsCl
 export type { GatewayEvent, RpcResponse };
 export { RpcError } from "./ws-client.ts";
 
-/** The repository root (this file is test/e2e/harness/gateway.ts). */
-export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-export const OPENCLAW_ENTRY = join(REPO_ROOT, "node_modules", "openclaw", "openclaw.mjs");
-export const PINNED_NODE = join(REPO_ROOT, ".tools", "node_modules", "node", "bin", "node");
+// The gateway's location, the pinned Node and the isolated base config are shared with `npm start`.
+export { freePort, OPENCLAW_ENTRY, PINNED_NODE, REPO_ROOT } from "../../../scripts/lib/gateway.ts";
 export const TEST_CHANNEL_FIXTURE_DIR = fileURLToPath(new URL("../fixtures/test-channel/", import.meta.url));
 /** Provider id under `models.providers` used for `modelBaseUrl`. */
 export const MOCK_PROVIDER_ID = "mock";
@@ -272,24 +270,6 @@ export function deepMerge(target: JsonObject, source: JsonObject): JsonObject {
   return out;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error("no free port"))));
-    });
-  });
-}
-
-function resolveNodeBinary(): string {
-  if (existsSync(PINNED_NODE)) return PINNED_NODE;
-  if (process.versions.node.startsWith("24.")) return process.execPath;
-  throw new Error(`pinned Node 24 not found at ${PINNED_NODE}: run \`sh scripts/bootstrap.sh\` first`);
-}
-
 export interface BuildConfigInput {
   port: number;
   token: string;
@@ -306,22 +286,7 @@ export function buildGatewayConfig(input: BuildConfigInput): JsonObject {
   if (input.testChannel) entries[TEST_CHANNEL_ID] = { enabled: true };
   for (const [id, config] of Object.entries(options.pluginConfig ?? {})) entries[id] = { enabled: true, config };
 
-  let config: JsonObject = {
-    gateway: {
-      mode: "local",
-      bind: "loopback",
-      port: input.port,
-      auth: { mode: "token", token: input.token },
-    },
-    update: { checkOnStart: false },
-    models: { catalogRefresh: { enabled: false } },
-    logging: { file: input.logFile },
-    tools: { toolSearch: false },
-    plugins: {
-      ...(loadPaths.length > 0 ? { load: { paths: loadPaths } } : {}),
-      ...(Object.keys(entries).length > 0 ? { entries } : {}),
-    },
-  };
+  let config: JsonObject = isolatedGatewayConfig({ port: input.port, token: input.token, logFile: input.logFile, loadPaths, entries });
 
   if (options.modelBaseUrl) {
     const modelId = options.modelId ?? "mock-model";
@@ -440,9 +405,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
     NO_COLOR: "1",
     OPENCLAW_STATE_DIR: stateDir,
     OPENCLAW_CONFIG_PATH: configPath,
-    DO_NOT_TRACK: "1",
-    OPENCLAW_DISABLE_BONJOUR: "1",
-    OPENCLAW_NO_AUTO_UPDATE: "1",
+    ...QUIET_GATEWAY_ENV,
   };
   for (const name of ["NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR"]) {
     const value = process.env[name];

@@ -1,0 +1,205 @@
+// `npm start` end to end in a real browser: the start script builds the plugin, brings up the real
+// gateway with the offline model, and prints how to sign in; headless Chromium signs in that way,
+// runs `/claude …` in WebChat, sees the launch and the notices arrive in the page, and Ctrl-C
+// (SIGINT) then stops everything with exit code 0 and no process left behind.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CREDENTIAL_VARIABLES } from "../../scripts/lib/credentials.ts";
+import { freePort, REPO_ROOT } from "../../scripts/lib/gateway.ts";
+import { descendantPids, isAlive, sleep } from "../../scripts/lib/processes.ts";
+import { acquireLock, type LockHandle } from "./harness/lock.ts";
+import { ensureChromium, launchChromium } from "./support/browser.ts";
+
+const SCREENSHOT = path.join(REPO_ROOT, "test-output", "start-webchat.png");
+
+interface StartRun {
+  proc: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+let lock: LockHandle | undefined;
+let root: string;
+let start: StartRun | undefined;
+let browser: Browser | undefined;
+let signIn: { url: string; address: string; token: string };
+/** Every process under the start script, gathered while it ran. */
+const seenPids = new Set<number>();
+
+function startScript(env: Record<string, string>): StartRun {
+  // Exactly what `npm start` runs after the bootstrap.
+  const proc = spawn("sh", ["scripts/with-node.sh", "node", "scripts/start.ts"], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const chunks: string[] = [];
+  proc.stdout?.on("data", (c: Buffer) => chunks.push(c.toString("utf8")));
+  proc.stderr?.on("data", (c: Buffer) => chunks.push(c.toString("utf8")));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once("exit", (code, signal) => resolve({ code, signal })));
+  return { proc, output: () => chunks.join(""), exited };
+}
+
+async function waitForOutput(run: StartRun, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + timeoutMs;
+  let ended = false;
+  void run.exited.then(() => (ended = true));
+  for (;;) {
+    const match = run.output().match(pattern);
+    if (match) return match;
+    if (ended) throw new Error(`npm start ended before printing ${pattern}:\n${run.output()}`);
+    if (Date.now() > deadline) throw new Error(`npm start did not print ${pattern} within ${timeoutMs} ms:\n${run.output()}`);
+    const pid = run.proc.pid;
+    if (pid !== undefined) for (const p of descendantPids(pid)) seenPids.add(p);
+    await sleep(250);
+  }
+}
+
+/** Waits until the page's visible text matches, and returns that text. */
+async function waitForPageText(page: Page, pattern: RegExp, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let text = "";
+  for (;;) {
+    text = await page.locator("body").innerText({ timeout: 5_000 }).catch(() => text);
+    if (pattern.test(text)) return text;
+    if (Date.now() > deadline) {
+      throw new Error(`the page never showed ${pattern} within ${timeoutMs} ms. Page text:\n${text}\n--- npm start output ---\n${start?.output() ?? ""}`);
+    }
+    await sleep(250);
+  }
+}
+
+function isClaudeCode(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("claude-agent-sdk");
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Types a message into WebChat and sends it with Enter. Right after sign-in the composer can show
+ * before the chat is bound to its session, and an Enter pressed then is dropped (the text stays):
+ * press it again, as a person would, until the composer empties.
+ */
+async function send(page: Page, message: string, timeoutMs = 60_000): Promise<void> {
+  const composer = page.getByRole("textbox", { name: "Chat composer" });
+  await composer.fill(message);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await composer.press("Enter");
+    const sendBy = Date.now() + 5_000;
+    while (Date.now() < sendBy) {
+      if ((await composer.inputValue()) === "") return;
+      await sleep(200);
+    }
+    if (Date.now() > deadline) throw new Error(`WebChat did not take the message within ${timeoutMs} ms: ${message}`);
+  }
+}
+
+/**
+ * This environment minus what a user starting `npm start` would not have: the test runner's
+ * markers (OpenClaw switches to its own test mode when it sees VITEST or NODE_ENV=test: no logs,
+ * different command handling) and any Anthropic credentials (the test runs offline).
+ */
+function userEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined || k.startsWith("VITEST") || k === "TEST" || (k === "NODE_ENV" && v === "test")) continue;
+    env[k] = v;
+  }
+  for (const name of CREDENTIAL_VARIABLES) delete env[name];
+  return env;
+}
+
+beforeAll(async () => {
+  // Its own long bound: installing Chromium takes about two minutes on a fresh machine.
+  await ensureChromium(300_000);
+}, 330_000);
+
+beforeAll(async () => {
+  // Other e2e files run their gateways one at a time under this lock; in a full run the wait can be long.
+  lock = await acquireLock("start", 900_000);
+  root = mkdtempSync(path.join(tmpdir(), "openclaw-e2e-start-"));
+  const home = path.join(root, "home");
+  const tmp = path.join(root, "tmp");
+  for (const dir of [home, tmp]) mkdirSync(dir, { recursive: true });
+  const env = userEnvironment();
+  Object.assign(env, {
+    DEMO_PORT: String(await freePort()),
+    DEMO_STATE_DIR: path.join(root, "state"),
+    DEMO_OFFLINE: "1",
+    HOME: home,
+    TMPDIR: tmp,
+  });
+  start = startScript(env);
+  const match = await waitForOutput(start, /Sign in:\s+open (http:\/\/127\.0\.0\.1:\d+\/)#token=([0-9a-f]+)/, 300_000);
+  signIn = { url: `${match[1]}#token=${match[2]}`, address: match[1] ?? "", token: match[2] ?? "" };
+  browser = await launchChromium();
+}, 1_300_000);
+
+afterAll(async () => {
+  await browser?.close().catch(() => undefined);
+  const pid = start?.proc.pid;
+  if (start && pid !== undefined && isAlive(pid)) {
+    for (const p of [...descendantPids(pid), pid]) if (p > 0) process.kill(p, "SIGKILL");
+    await start.exited;
+  }
+  for (const p of seenPids) if (p > 0 && isAlive(p)) process.kill(p, "SIGKILL");
+  if (root && process.env.E2E_KEEP_TMP === "1") console.log(`kept ${root}`);
+  else if (root) rmSync(root, { recursive: true, force: true, maxRetries: 3 });
+  lock?.release();
+}, 60_000);
+
+describe("npm start in a browser", () => {
+  it("prints the address, the sign-in and the offline model, then serves the Control UI there", () => {
+    const out = start?.output() ?? "";
+    expect(out).toContain(`Control UI (WebChat): ${signIn.address}`);
+    expect(out).toContain(`paste this into "Gateway secret": ${signIn.token}`);
+    expect(out).toMatch(/Claude Code uses:\s+the built-in offline model at http:\/\/127\.0\.0\.1:\d+/);
+    expect(out).toContain("/claude create a file named hello.txt containing hi");
+  });
+
+  it("signs in as told, runs /claude in WebChat, and shows the launch and the notices in the page", async () => {
+    if (!browser) throw new Error("no browser");
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(signIn.url);
+    await page.getByRole("textbox", { name: "Chat composer" }).waitFor({ timeout: 60_000 });
+
+    await send(page, "/claude create a file named hello.txt containing Hello from the browser");
+    await waitForPageText(page, /↩️ Claude Code session \S+ \[[a-z2-9]{8}\] launched: create a file named hello\.txt/, 60_000);
+    // A multi-turn session finishes its turn and waits; the notice is sent by the plugin itself.
+    const waiting = await waitForPageText(page, /🔔 \S+ \[[a-z2-9]{8}\] is waiting for input/, 90_000);
+    expect(waiting).toContain("Done: I created the file");
+    const workdir = path.join(root, "state", "workdir");
+    expect(readFileSync(path.join(workdir, "hello.txt"), "utf8")).toBe("Hello from the browser");
+
+    // A one-turn session completes: the ✅ notice with cost and duration.
+    await send(page, "/claude --once --name finale create a file named bye.txt containing Bye from the browser");
+    const done = await waitForPageText(page, /✅ finale \[[a-z2-9]{8}\] completed in /, 90_000);
+    expect(done).toMatch(/✅ finale \[[a-z2-9]{8}\] completed in \S+ · \$\d+\.\d{2,4}/);
+    expect(readFileSync(path.join(workdir, "bye.txt"), "utf8")).toBe("Bye from the browser");
+
+    mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT });
+    console.log(`screenshot: ${SCREENSHOT}`);
+    await page.close();
+  }, 300_000);
+
+  it("stops on Ctrl-C with exit code 0 and leaves no process behind", async () => {
+    const run = start;
+    const pid = run?.proc.pid;
+    if (!run || pid === undefined) throw new Error("npm start is not running");
+    const live = descendantPids(pid);
+    for (const p of live) seenPids.add(p);
+    // The waiting session's Claude Code is among them: the gateway must end it.
+    expect(live.filter(isClaudeCode).length).toBeGreaterThan(0);
+    run.proc.kill("SIGINT");
+    const ended = await Promise.race([run.exited, sleep(60_000).then(() => undefined)]);
+    expect(ended, `npm start did not exit within 60 s of SIGINT:\n${run.output()}`).toBeDefined();
+    expect(ended).toEqual({ code: 0, signal: null });
+    expect(run.output()).toContain("Stopped.");
+    await sleep(500);
+    expect([...seenPids].filter((p) => isAlive(p))).toEqual([]);
+  }, 90_000);
+});
