@@ -119,7 +119,9 @@ beforeAll(async () => {
 
 beforeAll(async () => {
   // Other e2e files run their gateways one at a time under this lock; in a full run the wait can be long.
+  const waitedFrom = Date.now();
   lock = await acquireLock("start", 900_000);
+  const lockWaitMs = Date.now() - waitedFrom;
   root = mkdtempSync(path.join(tmpdir(), "openclaw-e2e-start-"));
   const home = path.join(root, "home");
   const tmp = path.join(root, "tmp");
@@ -132,8 +134,10 @@ beforeAll(async () => {
     HOME: home,
     TMPDIR: tmp,
   });
+  const startedAt = Date.now();
   start = startScript(env);
   const match = await waitForOutput(start, /Sign in:\s+open (http:\/\/127\.0\.0\.1:\d+\/)#token=([0-9a-f]+)/, 300_000);
+  console.log(`npm start printed the sign-in after ${((Date.now() - startedAt) / 1000).toFixed(1)} s (waited ${(lockWaitMs / 1000).toFixed(1)} s for other test gateways first)`);
   signIn = { url: `${match[1]}#token=${match[2]}`, address: match[1] ?? "", token: match[2] ?? "" };
   browser = await launchChromium();
 }, 1_300_000);
