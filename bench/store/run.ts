@@ -136,10 +136,10 @@ try {
   const openFew = median(opens.few);
   console.log(`\nplugin start work (open + integrity check + recovery), median of ${opens.many.length}: ${MANY}: ${openMany.toFixed(1)} ms, ${FEW}: ${openFew.toFixed(1)} ms, added ${(openMany - openFew).toFixed(1)} ms, ratio ${(openMany / openFew).toFixed(2)}`);
 
-  // The real gateway: time to ready with an empty store and with the big one, alternating.
+  // The real gateway: time until the plugin answers, with an empty store and with the big one, alternating.
   let gatewayAdded = "not measured (--starts 0)";
   if (STARTS > 0) {
-    console.log(`\ngateway start to /readyz, ${STARTS} alternating starts each:`);
+    console.log(`\ngateway start until the plugin answers (claude-code.stats), ${STARTS} alternating starts each:`);
     const p = await startPluginGateway({ label: "bench-store" });
     const starts: Record<"empty" | "many", number[]> = { empty: [], many: [] };
     try {
