@@ -8,6 +8,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { silentLogger, type SessionSnapshot } from "../../src/engine/index.ts";
 import { openStore, recoverAfterRestart, type PluginStore } from "../../src/store/index.ts";
+import { sampleSnapshot } from "../../test/support/snapshots.ts";
 import { startPluginGateway } from "../../test/e2e/support/plugin-gateway.ts";
 
 const { values } = parseArgs({
@@ -27,31 +28,26 @@ const agentOf = (o: Owner) => o.agentId;
 
 function session(i: number): SessionSnapshot<Owner> {
   const created = 1_700_000_000_000 + i * 60_000;
-  return {
-    id: `s${String(i).padStart(7, "0")}`,
-    name: `task-number-${i}`,
-    status: i % 7 === 0 ? "failed" : "completed",
-    reason: i % 7 === 0 ? { kind: "budget", limitUsd: 5 } : { kind: "done" },
-    prompt: `Fix the flaky test number ${i} in the api package and report what changed. `.repeat(3),
-    workdir: `/home/dev/src/project-${i % 40}`,
-    model: "sonnet",
-    permissionMode: "bypassPermissions",
-    maxBudgetUsd: 5,
-    multiTurn: true,
-    claudeSessionId: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
-    resumedFrom: undefined,
-    owner: { agentId: i % 4 === 0 ? "ops" : "main", route: undefined, sessionKey: undefined, origin: "tool" },
-    pid: undefined,
-    costUsd: 0.01 + (i % 50) / 100,
-    turns: 1 + (i % 5),
-    createdAt: created,
-    endedAt: created + 90_000,
-    durationMs: 90_000,
-    lastSeq: 40,
-    lastResult: "All tests pass now. The flake came from a shared temp dir; each test gets its own.",
-    waitingFor: undefined,
-    pendingRequests: [],
-  };
+  return sampleSnapshot<Owner>(
+    { agentId: i % 4 === 0 ? "ops" : "main", route: undefined, sessionKey: undefined, origin: "tool" },
+    {
+      id: `s${String(i).padStart(7, "0")}`,
+      name: `task-number-${i}`,
+      status: i % 7 === 0 ? "failed" : "completed",
+      reason: i % 7 === 0 ? { kind: "budget", limitUsd: 5 } : { kind: "done" },
+      prompt: `Fix the flaky test number ${i} in the api package and report what changed. `.repeat(3),
+      workdir: `/home/dev/src/project-${i % 40}`,
+      model: "sonnet",
+      claudeSessionId: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+      costUsd: 0.01 + (i % 50) / 100,
+      turns: 1 + (i % 5),
+      createdAt: created,
+      endedAt: created + 90_000,
+      durationMs: 90_000,
+      lastSeq: 40,
+      lastResult: "All tests pass now. The flake came from a shared temp dir; each test gets its own.",
+    },
+  );
 }
 
 function seed(stateDir: string, n: number): void {

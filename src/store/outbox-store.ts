@@ -5,8 +5,8 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Route } from "../config.ts";
 import type { NoticeButton } from "../notify/messages.ts";
 
-export interface OutboxItem {
-  id: number;
+/** A notice to queue. */
+export interface NewOutboxItem {
   /** Idempotency key: one logical notice (e.g. "<session>:ended"). */
   key: string;
   route: Route;
@@ -14,17 +14,13 @@ export interface OutboxItem {
   text: string;
   label: string;
   buttons: NoticeButton[] | undefined;
-  chunksSent: number;
-  attempts: number;
 }
 
-export interface NewOutboxItem {
-  key: string;
-  route: Route;
-  routeKey: string;
-  text: string;
-  label: string;
-  buttons: NoticeButton[] | undefined;
+/** A queued notice and how far its delivery got. */
+export interface OutboxItem extends NewOutboxItem {
+  id: number;
+  chunksSent: number;
+  attempts: number;
 }
 
 /** Finished rows are kept this long so a late duplicate of a delivered notice is still recognised. */

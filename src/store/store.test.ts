@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { emptyStatsState, silentLogger, type SessionSnapshot } from "../engine/index.ts";
+import { sampleSnapshot } from "../../test/support/snapshots.ts";
 import { openStore, recoverAfterRestart, STORE_FILE, type PluginStore } from "./index.ts";
 import { processStartTicks } from "./orphans.ts";
 
@@ -21,32 +22,7 @@ function open(max = 1000): PluginStore<Owner> {
 }
 
 function snap(id: string, over: Partial<SessionSnapshot<Owner>> = {}): SessionSnapshot<Owner> {
-  return {
-    id,
-    name: `name-${id}`,
-    status: "completed",
-    reason: { kind: "done" },
-    prompt: "do it",
-    workdir: "/work",
-    model: undefined,
-    permissionMode: "bypassPermissions",
-    maxBudgetUsd: 5,
-    multiTurn: true,
-    claudeSessionId: undefined,
-    resumedFrom: undefined,
-    owner: { agentId: "main" },
-    pid: undefined,
-    costUsd: 0.01,
-    turns: 1,
-    createdAt: 1000,
-    endedAt: 2000,
-    durationMs: 1000,
-    lastSeq: 3,
-    lastResult: "ok",
-    waitingFor: undefined,
-    pendingRequests: [],
-    ...over,
-  };
+  return sampleSnapshot<Owner>({ agentId: "main" }, { id, name: `name-${id}`, ...over });
 }
 
 beforeEach(() => {
