@@ -2,8 +2,11 @@
 // Registration is synchronous and side-effect free; everything starts in the service.
 import { definePluginEntry } from "./host/sdk.ts";
 import { createConversationResolver } from "./host/conversation.ts";
+import { askGatewayDoctor, createDoctorHost } from "./host/safety.ts";
+import { runDoctor } from "./safety/doctor.ts";
 import { createService } from "./service.ts";
 import { COMMANDS, runCommand } from "./surfaces/commands.ts";
+import { CLI_DESCRIPTION, CLI_ROOT, DOCTOR_FIX_METHOD, DOCTOR_METHOD, doctorRpc, registerDoctorCli } from "./surfaces/doctor.ts";
 import { RPC_METHODS, runRpc } from "./surfaces/rpc.ts";
 import { processServicesRef } from "./surfaces/services.ts";
 import { createTools, TOOL_NAMES } from "./surfaces/tools.ts";
@@ -29,6 +32,19 @@ export default definePluginEntry({
         handler: (ctx) => runCommand(command, services, ctx, resolveConversation),
       });
     }
+
+    // The doctor runs in the gateway (its environment, live config, config writes); the CLI asks it.
+    const doctorHere = (fix: boolean) => runDoctor(createDoctorHost(api.runtime, api.pluginConfig, () => api.runtime.config.current()), { fix, ranIn: "gateway" });
+    api.registerGatewayMethod(DOCTOR_METHOD, doctorRpc(() => doctorHere(false)), { scope: "operator.read" });
+    api.registerGatewayMethod(DOCTOR_FIX_METHOD, doctorRpc(() => doctorHere(true)), { scope: "operator.admin" });
+    api.registerCli(
+      (ctx) =>
+        registerDoctorCli(ctx.program, {
+          askGateway: ({ fix }) => askGatewayDoctor(fix ? DOCTOR_FIX_METHOD : DOCTOR_METHOD, fix),
+          runHere: () => runDoctor(createDoctorHost(api.runtime, api.pluginConfig, () => ctx.config), { fix: false, ranIn: "cli" }),
+        }),
+      { descriptors: [{ name: CLI_ROOT, description: CLI_DESCRIPTION, hasSubcommands: true }] },
+    );
 
     for (const method of RPC_METHODS) {
       api.registerGatewayMethod(method.name, ({ params, respond }) => runRpc(method, services, params, respond), { scope: method.scope });

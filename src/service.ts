@@ -3,6 +3,7 @@
 // outlives the gateway), leaves undelivered notices in the outbox and closes the store.
 import { parseConfig, type PluginConfig } from "./config.ts";
 import { SessionEngine, type Logger } from "./engine/index.ts";
+import { createHostSafetyEnvironment } from "./host/safety.ts";
 import { createHostTransport } from "./host/transport.ts";
 import { createHostWaker } from "./host/waker.ts";
 import type { HostConfig, HostLogger, HostRuntime } from "./host/sdk.ts";
@@ -11,6 +12,7 @@ import { Notifier } from "./notify/notifier.ts";
 import { ForegroundRegistry } from "./ops/foreground.ts";
 import { Operations } from "./ops/operations.ts";
 import type { Owner } from "./ops/types.ts";
+import { createPreLaunchCheck } from "./safety/prelaunch.ts";
 import { openStore, recordEngine, recoverAfterRestart, type PluginStore } from "./store/index.ts";
 import type { PluginServices, ServicesRef } from "./surfaces/services.ts";
 
@@ -92,7 +94,8 @@ export function createService(deps: ServiceDeps) {
       });
       const stopRecording = recordEngine(engine, store.sessions, logger);
       const foreground = new ForegroundRegistry();
-      const ops = new Operations({ engine, config, foreground, stored: store.sessions });
+      const preLaunchChecks = createPreLaunchCheck(createHostSafetyEnvironment(deps.runtime), config);
+      const ops = new Operations({ engine, config, foreground, preLaunchChecks, stored: store.sessions });
       const delivery = new Delivery({ transport: createHostTransport(deps.runtime, () => ctx.config), logger, outbox: store.outbox });
       const notifier = new Notifier({
         engine,

@@ -8,7 +8,9 @@ export type ErrorCode =
   | "NOT_RUNNING"
   | "ALREADY_FINISHED"
   | "FORBIDDEN"
-  | "UNAVAILABLE";
+  | "UNAVAILABLE"
+  /** The gateway is not set up for the orchestration loop (the pre-launch safety checks). */
+  | "SETUP_REQUIRED";
 
 export class SessionError extends Error {
   readonly code: ErrorCode;
@@ -27,6 +29,11 @@ export function invalid(message: string): SessionError {
   return new SessionError("INVALID_ARGUMENT", message);
 }
 
+/**
+ * By shape as well as by class: the host loads the plugin once per registry (module generations),
+ * so an error thrown by the running service's copy of this class reaches surfaces of another copy.
+ */
 export function isSessionError(err: unknown): err is SessionError {
-  return err instanceof SessionError;
+  if (err instanceof SessionError) return true;
+  return err instanceof Error && err.name === "SessionError" && typeof (err as { code?: unknown }).code === "string";
 }

@@ -17,7 +17,14 @@ export interface Owner {
  * an authorized sender's chat command) sees all.
  */
 export type Caller =
-  | { kind: "agent"; agentId: string; sessionKey: string | undefined; route: Route | undefined }
+  | {
+      kind: "agent";
+      agentId: string;
+      sessionKey: string | undefined;
+      route: Route | undefined;
+      /** The agent's workspace (where its skills live), when the host says. */
+      workspaceDir?: string | undefined;
+    }
   | {
       kind: "operator";
       origin: "command" | "rpc";

@@ -24,6 +24,7 @@ import type { PluginServices, ServicesRef } from "./services.ts";
 export interface ToolCallerContext {
   agentId?: string;
   sessionKey?: string;
+  workspaceDir?: string;
   deliveryContext?: { channel?: string; to?: string; accountId?: string; threadId?: string | number };
 }
 
@@ -68,6 +69,7 @@ export function toolCaller(ctx: ToolCallerContext): Caller {
     agentId: ctx.agentId ?? "main",
     sessionKey: ctx.sessionKey,
     route: routeFromDelivery(ctx.deliveryContext),
+    workspaceDir: ctx.workspaceDir,
   };
 }
 
