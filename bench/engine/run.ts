@@ -8,9 +8,10 @@ import { parseArgs } from "node:util";
 import { query, type SDKUserMessage } from "@anthropic-ai/claude-agent-sdk";
 import { startOfflineModel, type ScriptedReply } from "../../offline-model/src/index.ts";
 import { SessionEngine, type SessionEvent } from "../../src/engine/index.ts";
+import { descendantPids, waitForPidsGone } from "../../scripts/lib/processes.ts";
 
 const { values } = parseArgs({
-  options: { runs: { type: "string", default: "10" }, idle: { type: "string", default: "20" } },
+  options: { runs: { type: "string", default: "20" }, idle: { type: "string", default: "20" } },
 });
 const RUNS = Number(values.runs);
 const IDLE = Number(values.idle);
@@ -104,29 +105,43 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+/**
+ * Each run starts on a quiet machine: the previous run's Claude Code process has exited (a CLI
+ * still shutting down costs the next run CPU on 2 cores, whichever path it is).
+ */
+async function measured(run: () => Promise<Timing>): Promise<Timing> {
+  const t = await run();
+  const left = await waitForPidsGone(descendantPids(process.pid), 10_000);
+  if (left.length) throw new Error(`Claude Code processes still running after a run: ${left.join(", ")}`);
+  return t;
+}
+
 // Warm both paths once (first CLI start is cold).
-await bare("warm up");
-await viaEngine("warm up");
+await measured(() => bare("warm up"));
+await measured(() => viaEngine("warm up"));
 
 const results = { engine: [] as Timing[], bare: [] as Timing[] };
 for (let i = 0; i < RUNS; i++) {
   // Alternate which goes first so drift on a noisy machine hits both alike.
   if (i % 2 === 0) {
-    results.engine.push(await viaEngine(`run ${i}`));
-    results.bare.push(await bare(`run ${i}`));
+    results.engine.push(await measured(() => viaEngine(`run ${i}`)));
+    results.bare.push(await measured(() => bare(`run ${i}`)));
   } else {
-    results.bare.push(await bare(`run ${i}`));
-    results.engine.push(await viaEngine(`run ${i}`));
+    results.bare.push(await measured(() => bare(`run ${i}`)));
+    results.engine.push(await measured(() => viaEngine(`run ${i}`)));
   }
 }
 
+// The ratio is the median of each pair's ratio (engine and bare of the same round), which drift
+// between rounds does not move; the medians of each side are printed for scale.
 const row = (label: string, key: keyof Timing) => {
   const e = median(results.engine.map((t) => t[key]));
   const b = median(results.bare.map((t) => t[key]));
-  console.log(`${label.padEnd(22)} engine ${e.toFixed(1).padStart(8)} ms   bare ${b.toFixed(1).padStart(8)} ms   ratio engine/bare ${(e / b).toFixed(3)}`);
-  return e / b;
+  const ratio = median(results.engine.map((t, i) => t[key] / results.bare[i]![key]));
+  console.log(`${label.padEnd(22)} engine ${e.toFixed(1).padStart(8)} ms   bare ${b.toFixed(1).padStart(8)} ms   ratio engine/bare ${ratio.toFixed(3)} (median of ${RUNS} paired rounds)`);
+  return ratio;
 };
-console.log(`engine vs bare query(), ${RUNS} alternating runs each (medians):`);
+console.log(`engine vs bare query(), ${RUNS} alternating rounds (medians):`);
 const r1 = row("time to first output", "firstOutputMs");
 const r2 = row("time to result", "resultMs");
 
