@@ -1,4 +1,5 @@
-// Small text helpers for notices: money, durations, one-line previews. Pure functions.
+// Small text helpers for notices: money, durations, one-line previews, output lines. Pure functions.
+import type { OutputEntry } from "../engine/index.ts";
 
 export function usd(value: number): string {
   if (value === 0) return "$0.00";
@@ -31,4 +32,26 @@ export function preview(text: string, max = 400): string {
   const tail = nl >= 0 && nl < max / 2 ? cut.slice(nl + 1) : cut;
   const fences = (tail.match(/^\s*```/gm) ?? []).length;
   return fences % 2 === 1 ? `…\n\`\`\`\n${tail}` : `…${tail}`;
+}
+
+/** One line of a session's output, as chats show it: "🔧 Bash — npm test", "🔐 …", plain text. */
+export function entryLine(e: OutputEntry): string {
+  switch (e.kind) {
+    case "tool_use":
+      return `🔧 ${e.text}`;
+    case "tool_error":
+      return `⚠️ ${e.text}`;
+    case "followup":
+      return `↩️ ${e.text}`;
+    case "result":
+      return `✔ ${e.text}`;
+    case "permission":
+      return `🔐 ${e.text}`;
+    case "text":
+      return e.text;
+    default: {
+      const never: never = e.kind;
+      return String(never);
+    }
+  }
 }

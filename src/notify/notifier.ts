@@ -17,6 +17,7 @@ import {
   wakeText,
   type NoticeButton,
 } from "./messages.ts";
+import { entryLine } from "./format.ts";
 import { resolveRoute } from "./routing.ts";
 
 /** Starts a turn of the agent that owns a session, in-process. */
@@ -174,8 +175,7 @@ export class Notifier {
 
   private stream(s: Snap, entry: OutputEntry): void {
     if (entry.kind === "followup" || entry.kind === "result") return;
-    const line =
-      entry.kind === "tool_use" ? `🔧 ${entry.text}` : entry.kind === "tool_error" ? `⚠️ ${entry.text}` : entry.kind === "permission" ? `🔐 ${entry.text}` : entry.text;
+    const line = entryLine(entry);
     for (const w of this.opts.foreground.watchers(s.id)) {
       if (entry.seq <= w.lastSeq) continue;
       const key = `${routeKey(w.route)}#${s.id}`;

@@ -2,7 +2,7 @@
 // of sessions and the human text ("display") the three surfaces show.
 import { outcomeText, reasonText, type OutputEntry, type PermissionRecord, type PermissionRequest, type StatsSnapshot } from "../engine/index.ts";
 import { launchedNotice } from "../notify/messages.ts";
-import { duration, usd } from "../notify/format.ts";
+import { duration, entryLine, usd } from "../notify/format.ts";
 import type { BgResult, FgResult, LaunchResult, ListResult, OutputResult, PermitResult, RespondResult, Snapshot } from "../ops/operations.ts";
 
 /** The JSON shape of a session in tool details and RPC payloads. */
@@ -69,26 +69,6 @@ function statusLine(s: Snapshot): string {
   return `${s.name} [${s.id}] ${state} · ${s.workdir} · ${usd(s.costUsd)} · ${duration(s.durationMs)}`;
 }
 
-export function entryLine(e: OutputEntry): string {
-  switch (e.kind) {
-    case "tool_use":
-      return `🔧 ${e.text}`;
-    case "tool_error":
-      return `⚠️ ${e.text}`;
-    case "followup":
-      return `↩️ ${e.text}`;
-    case "result":
-      return `✔ ${e.text}`;
-    case "permission":
-      return `🔐 ${e.text}`;
-    case "text":
-      return e.text;
-    default: {
-      const never: never = e.kind;
-      return String(never);
-    }
-  }
-}
 
 export function launchText(r: LaunchResult): string {
   const s = r.session;
