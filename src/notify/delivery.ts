@@ -17,14 +17,20 @@ export interface Transport {
   chunk(route: Route, text: string): string[];
 }
 
-/** A persisted notice and how far its delivery got. */
-export interface DurableItem {
-  id: number;
+/** A notice to persist. */
+export interface NewDurableItem {
+  /** Idempotency key: one logical notice (e.g. "<session>:ended"). */
   key: string;
   route: Route;
+  routeKey: string;
   text: string;
   label: string;
   buttons: NoticeButton[] | undefined;
+}
+
+/** A persisted notice and how far its delivery got. */
+export interface DurableItem extends NewDurableItem {
+  id: number;
   chunksSent: number;
   attempts: number;
 }
@@ -32,7 +38,7 @@ export interface DurableItem {
 /** Where durable notices are kept (the store's outbox). */
 export interface Outbox {
   /** Persists a notice; undefined when one with this key exists already. */
-  add(item: { key: string; route: Route; routeKey: string; text: string; label: string; buttons: NoticeButton[] | undefined }): DurableItem | undefined;
+  add(item: NewDurableItem): DurableItem | undefined;
   pending(): DurableItem[];
   progress(id: number, chunksSent: number, attempts: number, lastError: string | undefined): void;
   delivered(id: number, chunksSent: number, attempts: number): void;

@@ -3,30 +3,17 @@
 // restart resumes delivery in order and never repeats what a channel already received.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Route } from "../config.ts";
+import type { DurableItem, NewDurableItem, Outbox } from "../notify/delivery.ts";
 import type { NoticeButton } from "../notify/messages.ts";
 
-/** A notice to queue. */
-export interface NewOutboxItem {
-  /** Idempotency key: one logical notice (e.g. "<session>:ended"). */
-  key: string;
-  route: Route;
-  routeKey: string;
-  text: string;
-  label: string;
-  buttons: NoticeButton[] | undefined;
-}
-
-/** A queued notice and how far its delivery got. */
-export interface OutboxItem extends NewOutboxItem {
-  id: number;
-  chunksSent: number;
-  attempts: number;
-}
+/** The outbox's rows are delivery's durable items; delivery defines what it needs stored. */
+export type OutboxItem = DurableItem;
+type NewOutboxItem = NewDurableItem;
 
 /** Finished rows are kept this long so a late duplicate of a delivered notice is still recognised. */
 const KEEP_FINISHED_MS = 7 * 24 * 3_600_000;
 
-export class OutboxStore {
+export class OutboxStore implements Outbox {
   private readonly stmt: Record<"add" | "pending" | "progress" | "finish" | "prune", StatementSync>;
   private readonly now: () => number;
 
