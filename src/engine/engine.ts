@@ -341,19 +341,11 @@ export class SessionEngine<TOwner = unknown> {
   }
 
   private uniqueRequestId(): string {
-    for (let i = 0; i < 100; i++) {
-      const id = randomRequestId();
-      if (!this.decidedRequests.has(id) && ![...this.sessions.values()].some((s) => s.hasPendingRequest(id))) return id;
-    }
-    throw new Error("could not generate a unique request id");
+    return unique(randomRequestId, (id) => this.decidedRequests.has(id) || [...this.sessions.values()].some((s) => s.hasPendingRequest(id)), "request id");
   }
 
   private uniqueId(): string {
-    for (let i = 0; i < 100; i++) {
-      const id = this.opts.newId();
-      if (!this.sessions.has(id)) return id;
-    }
-    throw new Error("could not generate a unique session id");
+    return unique(this.opts.newId, (id) => this.sessions.has(id), "session id");
   }
 
   private resolveResume(ref: string): Omit<NonNullable<SessionInit<TOwner>["resume"]>, "fork"> & { workdir: string | undefined; name: string | undefined } {
@@ -417,4 +409,13 @@ export class SessionEngine<TOwner = unknown> {
       "Claude Code refuses bypassPermissions when the gateway runs as root. Either set allowRootBypass: true in the plugin config (only inside a sandbox or container: it sets IS_SANDBOX=1 for Claude Code), run the gateway as a normal user, or launch with permission_mode \"acceptEdits\".",
     );
   }
+}
+
+/** A fresh id from `generate` that `taken` does not hold (ids are random: a clash is rare, endless ones a bug). */
+function unique(generate: () => string, taken: (id: string) => boolean, what: string): string {
+  for (let i = 0; i < 100; i++) {
+    const id = generate();
+    if (!taken(id)) return id;
+  }
+  throw new Error(`could not generate a unique ${what}`);
 }
