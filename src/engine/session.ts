@@ -79,7 +79,6 @@ export interface SessionInit<TOwner> {
 }
 
 const STDERR_TAIL_BYTES = 4096;
-const MAX_DECISIONS = 200;
 
 
 interface PendingPermission {
@@ -117,7 +116,6 @@ export class Session<TOwner> {
   private loopDone: Promise<void> = Promise.resolve();
   /** Permission requests Claude Code is blocked on, by id. */
   private readonly pending = new Map<string, PendingPermission>();
-  private readonly decisions: PermissionRecord[] = [];
 
   constructor(init: SessionInit<TOwner>, deps: SessionDeps<TOwner>) {
     this.init = init;
@@ -182,11 +180,6 @@ export class Session<TOwner> {
       waitingFor: this.status_ !== "waiting" ? undefined : this.pending.size > 0 ? "permission" : "input",
       pendingRequests: [...this.pending.values()].map((p) => p.request),
     };
-  }
-
-  /** The decisions taken on this session's permission requests, oldest first (bounded). */
-  permissionLog(): readonly PermissionRecord[] {
-    return this.decisions;
   }
 
   hasPendingRequest(id: string): boolean {
@@ -611,8 +604,6 @@ export class Session<TOwner> {
 
   private record(r: Omit<PermissionRecord, "sessionId" | "at">): PermissionRecord {
     const record: PermissionRecord = { ...r, sessionId: this.id, at: this.deps.clock.now() };
-    this.decisions.push(record);
-    if (this.decisions.length > MAX_DECISIONS) this.decisions.splice(0, this.decisions.length - MAX_DECISIONS);
     this.appendOutput("permission", `${record.summary}: ${outcomeText(record.outcome)} by ${record.by}${record.note ? ` (${record.note})` : ""}`, record.tool);
     this.deps.emit({ type: "permission_decided", session: this.snapshot(), record });
     return record;

@@ -200,11 +200,9 @@ export class Operations {
       throw new SessionError("INVALID_ARGUMENT", "audit: name the session whose permission decisions you want to read");
     }
     const session = input.session !== undefined ? this.visible(caller, input.session) : undefined;
-    if (this.stored) return { records: this.stored.decisions({ sessionId: session?.id, limit: input.limit, offset: input.offset }), session };
-    const all = session
-      ? [...(this.engine.find(session.id)?.permissionLog() ?? [])]
-      : this.engine.list().flatMap((s) => [...(this.engine.find(s.id)?.permissionLog() ?? [])]);
-    return { records: all.sort((a, b) => b.at - a.at).slice(input.offset, input.offset + input.limit), session };
+    // The log is the store's (each decision is also a line of the session's output).
+    if (!this.stored) throw new SessionError("UNAVAILABLE", "audit: the permission audit log is kept in the plugin's store, which is not open");
+    return { records: this.stored.decisions({ sessionId: session?.id, limit: input.limit, offset: input.offset }), session };
   }
 
   /**
