@@ -1,13 +1,17 @@
 // Opens the plugin's SQLite file (Node's built-in node:sqlite): WAL journaling so a crash or a
-// SIGKILL mid-write never leaves a half-written store, schema migrations by user_version, and an
-// unreadable file moved aside (with its journal) so the plugin still starts.
+// SIGKILL mid-write never leaves a half-written store, an ordered list of schema migrations applied
+// by user_version, and an unreadable file moved aside (with its journal) so the plugin still starts.
 import { existsSync, mkdirSync, renameSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 
-export const SCHEMA_VERSION = 1;
-
-const SCHEMA = `
+/**
+ * The schema's history, oldest first: migration N (1-based) takes a store at user_version N-1 to N.
+ * Append only: a migration that has shipped is never edited, since stores in the field ran it.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: the first wave's store: sessions, CLI pids, key-value (stats), the audit log, the outbox.
+  `
 CREATE TABLE IF NOT EXISTS sessions (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
@@ -64,7 +68,10 @@ CREATE TABLE IF NOT EXISTS outbox (
   updated_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, id);
-`;
+`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export interface OpenedDatabase {
   db: DatabaseSync;
@@ -99,10 +106,18 @@ function openAndMigrate(file: string): DatabaseSync {
     if (version > SCHEMA_VERSION) {
       throw new Error(`the store was written by a newer plugin (schema ${version}, this plugin knows ${SCHEMA_VERSION})`);
     }
-    db.exec("BEGIN");
-    db.exec(SCHEMA);
-    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
-    db.exec("COMMIT");
+    // Each step in its own transaction with its version: a crash between steps resumes at the next.
+    for (let to = version + 1; to <= SCHEMA_VERSION; to++) {
+      db.exec("BEGIN");
+      try {
+        db.exec(MIGRATIONS[to - 1] ?? "");
+        db.exec(`PRAGMA user_version = ${to}`);
+        db.exec("COMMIT");
+      } catch (err) {
+        db.exec("ROLLBACK");
+        throw new Error(`schema migration ${to} failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
     return db;
   } catch (err) {
     try {
