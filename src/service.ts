@@ -92,7 +92,7 @@ export function createService(deps: ServiceDeps) {
         stats: recovery.stats,
         ...Operations.engineHooks(config),
       });
-      const stopRecording = recordEngine(engine, store.sessions, logger);
+      const stopRecording = recordEngine(engine, store.sessions, logger, store.transcripts);
       const foreground = new ForegroundRegistry();
       const preLaunchChecks = createPreLaunchCheck(createHostSafetyEnvironment(deps.runtime), config);
       const ops = new Operations({ engine, config, foreground, preLaunchChecks, stored: store.sessions });

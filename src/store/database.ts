@@ -69,6 +69,23 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, id);
 `,
+  // 2: durable transcripts: every output entry of a session by its sequence number, gone with the
+  // session when it is pruned.
+  `
+CREATE TABLE transcript (
+  session_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  tool TEXT,
+  text TEXT NOT NULL,
+  PRIMARY KEY (session_id, seq)
+) WITHOUT ROWID;
+CREATE TRIGGER transcript_follows_session AFTER DELETE ON sessions
+BEGIN
+  DELETE FROM transcript WHERE session_id = old.id;
+END;
+`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
