@@ -95,7 +95,7 @@ export function createService(deps: ServiceDeps) {
       const stopRecording = recordEngine(engine, store.sessions, logger, store.transcripts);
       const foreground = new ForegroundRegistry();
       const preLaunchChecks = createPreLaunchCheck(createHostSafetyEnvironment(deps.runtime), config);
-      const ops = new Operations({ engine, config, foreground, preLaunchChecks, stored: store.sessions });
+      const ops = new Operations({ engine, config, foreground, preLaunchChecks, stored: store.sessions, transcripts: store.transcripts });
       const delivery = new Delivery({ transport: createHostTransport(deps.runtime, () => ctx.config), logger, outbox: store.outbox });
       const notifier = new Notifier({
         engine,

@@ -1,4 +1,5 @@
 // The engine's public surface: everything outside src/engine imports from here.
+export type { QueryFunction } from "./session.ts";
 export { SessionEngine, type EngineOptions, type EngineListener, type PastSession, type RequestLookup, type SessionHistory } from "./engine.ts";
 export { SessionError, isSessionError, invalid, type ErrorCode } from "./errors.ts";
 export { systemClock, type Clock, type TimerHandle } from "./clock.ts";

@@ -48,6 +48,9 @@ export interface OutputInput {
   session: string;
   lines: number;
   full: boolean;
+  /** Paging by sequence number: the entries after this one (with `limit`). */
+  since: number | undefined;
+  limit: number;
 }
 
 export interface ListInput {
@@ -223,11 +226,13 @@ export function parseBgInput(raw: unknown): BgInput {
 }
 
 export function parseOutputInput(raw: unknown): OutputInput {
-  const p = new Params(raw, "output", { session: ["session_id", "sessionId", "ref"], lines: [], full: [] });
+  const p = new Params(raw, "output", { session: ["session_id", "sessionId", "ref"], lines: [], full: [], since: [], limit: [] });
   return {
     session: p.str("session", { required: true, max: 200, what: SESSION_WHAT }),
     lines: p.num("lines", { min: 1, max: 5000, integer: true, fallback: 50 }),
     full: p.bool("full"),
+    since: p.num("since", { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true }),
+    limit: p.num("limit", { min: 1, max: 5000, integer: true, fallback: 200 }),
   };
 }
 

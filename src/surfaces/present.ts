@@ -86,13 +86,15 @@ export function killText(s: Snapshot): string {
 
 export function outputText(r: OutputResult): string {
   const head = statusLine(r.session);
-  if (!r.inMemory) {
+  if (r.source === "result") {
     const kept = r.entries.map(entryLine).join("\n");
-    return `${head}\n(this session has left memory: only its final result is kept)${kept ? `\n${kept}` : ""}`;
+    return `${head}\n(no transcript is kept for this session: only its final result)${kept ? `\n${kept}` : ""}`;
   }
   if (r.entries.length === 0) return `${head}\n(no output yet)`;
   const earlier = r.earlier > 0 ? `… ${r.earlier} earlier entries not shown\n` : "";
-  return `${head}\n${earlier}${r.entries.map(entryLine).join("\n")}`;
+  const last = r.entries[r.entries.length - 1]?.seq ?? 0;
+  const more = r.more > 0 ? `\n… ${r.more} more entries: ask for those after ${last}` : "";
+  return `${head}\n${earlier}${r.entries.map(entryLine).join("\n")}${more}`;
 }
 
 /** A page of sessions, newest first; `nextPage` says how to ask for the next one on this surface. */

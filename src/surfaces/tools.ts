@@ -170,7 +170,9 @@ const SPECS: readonly Spec[] = [
     parameters: Type.Object({
       session: SESSION,
       lines: Type.Optional(Type.Number({ description: "The newest N entries (default 50)" })),
-      full: Type.Optional(Type.Boolean({ description: "Everything still in the buffer" })),
+      full: Type.Optional(Type.Boolean({ description: "The whole transcript kept for the session" })),
+      since: Type.Optional(Type.Number({ description: "Page by sequence number: the entries after this one" })),
+      limit: Type.Optional(Type.Number({ description: "With since: at most this many entries (default 200)" })),
     }),
     run: async (s, caller, params) => {
       const r = s.ops.output(caller, params);
