@@ -236,6 +236,22 @@ export function parseOutputInput(raw: unknown): OutputInput {
   };
 }
 
+export const TRANSCRIPT_FORMATS = ["jsonl", "markdown"] as const;
+export type TranscriptFormat = (typeof TRANSCRIPT_FORMATS)[number];
+
+export interface TranscriptInput {
+  session: string;
+  format: TranscriptFormat;
+}
+
+export function parseTranscriptInput(raw: unknown): TranscriptInput {
+  const p = new Params(raw, "transcript", { session: ["session_id", "sessionId", "ref", "id"], format: [] });
+  return {
+    session: p.str("session", { required: true, max: 200, what: SESSION_WHAT }),
+    format: p.oneOf("format", TRANSCRIPT_FORMATS) ?? "markdown",
+  };
+}
+
 export function parseListInput(raw: unknown): ListInput {
   const p = new Params(raw, "sessions", { status: [], limit: [], offset: [], resumable: [] });
   return {

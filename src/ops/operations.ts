@@ -30,7 +30,9 @@ import {
   parseRespondInput,
   parseResumeInput,
   parseSessionRef,
+  parseTranscriptInput,
   type LaunchInput,
+  type TranscriptFormat,
 } from "./inputs.ts";
 import { callerLabel, type Caller, type Owner } from "./types.ts";
 
@@ -97,6 +99,15 @@ export interface OutputResult {
   /** False for a session that has left memory. */
   inMemory: boolean;
 }
+export interface TranscriptResult {
+  session: Snapshot;
+  format: TranscriptFormat;
+  /** Every entry kept, oldest first. */
+  entries: readonly OutputEntry[];
+  /** Entries dropped by the per-session bound before the first one kept. */
+  dropped: number;
+}
+
 export interface ListResult {
   sessions: Snapshot[];
   total: number;
@@ -284,6 +295,19 @@ export class Operations {
       return { session, entries, earlier: (entries[0]?.seq ?? buffer.lastSeq + 1) - 1, more: 0, source: "memory", inMemory };
     }
     return { session, entries: keptResult(target), earlier: Math.max(0, target.lastSeq - 1), more: 0, source: "result", inMemory };
+  }
+
+  /** The whole kept transcript of a session, for an export. */
+  transcript(caller: Caller, raw: unknown): TranscriptResult {
+    const input = parseTranscriptInput(raw);
+    const target = this.visible(caller, input.session);
+    const session = this.engine.find(target.id) ? this.engine.snapshot(target.id) : target;
+    if (this.transcripts) {
+      const page = this.transcripts.page(target.id, {});
+      if (page.entries.length > 0 || !this.engine.find(target.id)) return { session, format: input.format, entries: page.entries, dropped: page.dropped };
+    }
+    const entries = this.engine.find(target.id)?.output.all() ?? keptResult(target);
+    return { session, format: input.format, entries, dropped: (entries[0]?.seq ?? 1) - 1 };
   }
 
   list(caller: Caller, raw: unknown): ListResult {

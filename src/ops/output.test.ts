@@ -9,8 +9,10 @@ import { parseConfig } from "../config.ts";
 import { SessionEngine, type SessionEvent } from "../engine/index.ts";
 import { openStore, recordEngine, type PluginStore } from "../store/index.ts";
 import { scriptedQuery } from "../../test/support/scripted-query.ts";
+import { sampleSnapshot } from "../../test/support/snapshots.ts";
 import { ForegroundRegistry } from "./foreground.ts";
 import { Operations } from "./operations.ts";
+import { transcriptText } from "../surfaces/present.ts";
 import type { Caller, Owner } from "./types.ts";
 
 const operator: Caller = { kind: "operator", origin: "rpc", label: "operator (RPC)", agentId: undefined, sessionKey: undefined, route: undefined };
@@ -112,5 +114,37 @@ describe("output through the operations layer", () => {
     expect(after.inMemory).toBe(false);
     expect(after.entries).toEqual(live);
     expect(second.ops.output(operator, { session: id, since: 18 }).entries.map((e) => e.seq)).toEqual([19, 20]);
+  });
+
+  it("exports the whole transcript as JSON Lines and as Markdown, from memory or after a restart alike", async () => {
+    const first = boot();
+    const id = await threeTurns(first.engine, first.ops);
+    const jsonl = transcriptText(first.ops.transcript(operator, { session: id, format: "jsonl" }));
+    const rows = jsonl.trimEnd().split("\n").map((l) => JSON.parse(l) as { seq: number; at: number; kind: string; text: string; sessionId: string });
+    expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(rows[0]).toMatchObject({ sessionId: id, kind: "text", text: "one part 1" });
+    expect(typeof rows[0]?.at).toBe("number");
+    const r = running.pop()!;
+    await r.engine.shutdown();
+    r.stop();
+    const second = boot();
+    expect(transcriptText(second.ops.transcript(operator, { session: id, format: "jsonl" }))).toBe(jsonl);
+    const md = transcriptText(second.ops.transcript(operator, { session: id }));
+    expect(md).toContain(`[${id}]`);
+    expect(md).toContain("## Transcript");
+    expect(md).toContain("**Follow-up**");
+    expect(md.indexOf("one part 1")).toBeLessThan(md.indexOf("three done"));
+    expect(() => second.ops.transcript(operator, { session: id, format: "pdf" })).toThrow(/format/);
+  });
+
+  it("fences a prompt so that backticks inside it cannot end the block", () => {
+    const md = transcriptText({
+      session: { ...sampleSnapshot<Owner>({ agentId: "main", route: undefined, sessionKey: undefined, origin: "rpc" }), prompt: "run:\n```sh\nnpm test\n```" },
+      format: "markdown",
+      entries: [],
+      dropped: 3,
+    });
+    expect(md).toContain("````\nrun:\n```sh\nnpm test\n```\n````");
+    expect(md).toContain("3 earlier entries were dropped");
   });
 });

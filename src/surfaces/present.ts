@@ -3,7 +3,7 @@
 import { outcomeText, reasonText, type OutputEntry, type PermissionRecord, type PermissionRequest, type StatsSnapshot } from "../engine/index.ts";
 import { launchedNotice } from "../notify/messages.ts";
 import { duration, entryLine, usd } from "../notify/format.ts";
-import type { BgResult, FgResult, LaunchResult, ListResult, OutputResult, PermitResult, RespondResult, Snapshot } from "../ops/operations.ts";
+import type { BgResult, FgResult, LaunchResult, ListResult, OutputResult, PermitResult, RespondResult, Snapshot, TranscriptResult } from "../ops/operations.ts";
 
 /** The JSON shape of a session in tool details and RPC payloads. */
 export interface SessionJson {
@@ -158,4 +158,52 @@ export function auditText(records: readonly PermissionRecord[], session: Snapsho
   if (records.length === 0) return `${head}: none.`;
   const lines = records.map((d) => `${new Date(d.at).toISOString().replace("T", " ").slice(0, 19)} · ${d.requestId} · ${d.summary} · ${outcomeText(d.outcome)} by ${d.by}${d.note ? ` · ${d.note}` : ""}`);
   return `${head}, newest first:\n${lines.join("\n")}`;
+}
+
+/** A transcript export: JSON Lines (one entry per line, epoch-ms times) or a Markdown document. */
+export function transcriptText(r: TranscriptResult): string {
+  if (r.format === "jsonl") {
+    return r.entries.map((e) => JSON.stringify({ sessionId: r.session.id, seq: e.seq, at: e.at, kind: e.kind, ...(e.tool !== undefined ? { tool: e.tool } : {}), text: e.text })).join("\n") + (r.entries.length ? "\n" : "");
+  }
+  const s = r.session;
+  const lines = [
+    `# ${s.name} [${s.id}]`,
+    "",
+    `- status: ${s.status}${s.reason ? ` (${reasonText(s.reason)})` : ""}`,
+    `- workdir: ${s.workdir}`,
+    `- started: ${new Date(s.createdAt).toISOString()}${s.endedAt !== undefined ? `, ended: ${new Date(s.endedAt).toISOString()}` : ""}`,
+    `- cost: ${usd(s.costUsd)}, turns: ${s.turns}`,
+    "",
+    "## Prompt",
+    "",
+    fence(s.prompt),
+    "",
+    "## Transcript",
+    "",
+  ];
+  if (r.dropped > 0) lines.push(`_${r.dropped} earlier entries were dropped by the transcript bound._`, "");
+  for (const e of r.entries) {
+    const when = new Date(e.at).toISOString();
+    switch (e.kind) {
+      case "text":
+        lines.push(`**Claude** · ${when}`, "", e.text, "");
+        break;
+      case "followup":
+        lines.push(`**Follow-up** · ${when}`, "", e.text, "");
+        break;
+      case "result":
+        lines.push(`**Result** · ${when}`, "", e.text, "");
+        break;
+      default:
+        lines.push(`- ${entryLine(e).replace(/\n/g, " ")} · ${when}`, "");
+    }
+  }
+  return lines.join("\n");
+}
+
+/** A fenced block that the text itself cannot close (a longer fence than any run of backticks in it). */
+function fence(text: string): string {
+  const longest = Math.max(2, ...Array.from(text.matchAll(/`+/g), (m) => m[0].length));
+  const f = "`".repeat(longest + 1);
+  return `${f}\n${text}\n${f}`;
 }
