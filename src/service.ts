@@ -68,7 +68,13 @@ export function createService(deps: ServiceDeps) {
       }
       let store: PluginStore<Owner>;
       try {
-        store = openStore<Owner>({ stateDir: ctx.stateDir, maxPersistedSessions: config.maxPersistedSessions, agentOf: (o) => o.agentId });
+        store = openStore<Owner>({
+          stateDir: ctx.stateDir,
+          maxPersistedSessions: config.maxPersistedSessions,
+          agentOf: (o) => o.agentId,
+          maxTranscriptEntries: config.maxOutputEntriesPerSession,
+          onTranscriptError: (err) => logger.warn(`transcript entries could not be written (retried at the next flush): ${err instanceof Error ? err.message : String(err)}`),
+        });
       } catch (err) {
         const message = `the session store under ${ctx.stateDir} cannot be opened: ${err instanceof Error ? err.message : String(err)}`;
         logger.error(`${message}. Check that the state directory is writable.`);
@@ -83,6 +89,8 @@ export function createService(deps: ServiceDeps) {
       const recovery = await recoverAfterRestart(store.sessions, Date.now(), logger);
       const engine = new SessionEngine<Owner>({
         maxSessions: config.maxSessions,
+        maxQueued: config.maxQueuedSessions,
+        queueKeyOf: (owner) => owner.agentId ?? "",
         idleTimeoutMs: config.idleTimeoutMinutes * 60_000,
         defaultWorkdir: config.defaultWorkdir,
         defaultPermissionMode: config.permissionMode,
@@ -107,6 +115,7 @@ export function createService(deps: ServiceDeps) {
         autoRespondsLeft: (id) => ops.autoRespondsLeft(id),
       });
       notifier.start();
+      engine.restoreQueued(store.sessions.queuedSessions());
       // Older undelivered notices first, then those of the sessions this start found interrupted.
       delivery.resumePending();
       for (const s of recovery.interrupted) notifier.recovered(s);

@@ -9,6 +9,7 @@ import {
   decisionNotice,
   endedNotice,
   launchedNotice,
+  startedNotice,
   longRunningNotice,
   permissionNotice,
   permissionWakeText,
@@ -87,6 +88,11 @@ export class Notifier {
     switch (event.type) {
       case "launched":
         if (s.owner.origin !== "command") this.notify(s, launchedNotice(s), "launched", `${s.id}:launched`);
+        if (s.status !== "queued") this.startLongRunTimer(s);
+        return;
+      case "started":
+        // Whoever launched it was told it was queued; everyone in its chat learns it runs now.
+        this.notify(s, startedNotice(s), "started", `${s.id}:started`);
         this.startLongRunTimer(s);
         return;
       case "waiting":

@@ -7,7 +7,7 @@ import { invalid, PERMISSION_MODES, type PermissionMode } from "../engine/index.
 export const MAX_PROMPT_CHARS = 100_000;
 const MAX_SYSTEM_PROMPT_CHARS = 20_000;
 
-export const LIST_STATUSES = ["all", "running", "waiting", "completed", "failed", "killed", "interrupted"] as const;
+export const LIST_STATUSES = ["all", "queued", "running", "waiting", "completed", "failed", "killed", "interrupted"] as const;
 export type ListStatus = (typeof LIST_STATUSES)[number];
 
 export interface LaunchInput {

@@ -108,6 +108,7 @@ export function recordEngine<TOwner>(engine: SessionEngine<TOwner>, store: Sessi
             store.saveStats(engine.exportStats());
           });
           return;
+        case "started":
         case "claude_session":
         case "turn_started":
         case "waiting":

@@ -31,6 +31,8 @@ export interface SessionJson {
   waitingFor: "input" | "permission" | undefined;
   /** Requests Claude Code is blocked on. */
   pending: PermissionRequest[];
+  /** While queued: its place in the launch queue (1 starts next). */
+  queue: { position: number; total: number } | undefined;
 }
 
 export function sessionJson(s: Snapshot): SessionJson {
@@ -56,6 +58,7 @@ export function sessionJson(s: Snapshot): SessionJson {
     lastSeq: s.lastSeq,
     waitingFor: s.waitingFor,
     pending: s.pendingRequests ?? [],
+    queue: s.queue,
   };
 }
 
@@ -65,7 +68,8 @@ export function outputJson(e: OutputEntry): { seq: number; kind: string; text: s
 
 function statusLine(s: Snapshot): string {
   const pending = s.pendingRequests?.length ? ` (permission: ${s.pendingRequests.map((r) => r.id).join(", ")})` : "";
-  const state = s.reason ? `${s.status} (${reasonText(s.reason)})` : `${s.status}${pending}`;
+  const queued = s.status === "queued" && s.queue ? ` #${s.queue.position} of ${s.queue.total}` : "";
+  const state = s.reason ? `${s.status} (${reasonText(s.reason)})` : `${s.status}${queued}${pending}`;
   return `${s.name} [${s.id}] ${state} · ${s.workdir} · ${usd(s.costUsd)} · ${duration(s.durationMs)}`;
 }
 
@@ -73,7 +77,8 @@ function statusLine(s: Snapshot): string {
 export function launchText(r: LaunchResult): string {
   const s = r.session;
   const budget = s.maxBudgetUsd !== undefined ? `budget ${usd(s.maxBudgetUsd)}` : "no budget limit";
-  return `${launchedNotice(s)}\nWorkdir ${s.workdir} · ${s.permissionMode} · ${budget}${s.model ? ` · ${s.model}` : ""}. It runs in the background; you will be told when it needs input or finishes.`;
+  const when = s.status === "queued" ? "It starts when a slot frees and runs in the background" : "It runs in the background";
+  return `${launchedNotice(s)}\nWorkdir ${s.workdir} · ${s.permissionMode} · ${budget}${s.model ? ` · ${s.model}` : ""}. ${when}; you will be told when it needs input or finishes.`;
 }
 
 export function respondText(r: RespondResult): string {

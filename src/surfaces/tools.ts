@@ -187,7 +187,7 @@ const SPECS: readonly Spec[] = [
     parameters: Type.Object({
       status: Type.Optional(
         Type.Union(
-          ["all", "running", "waiting", "completed", "failed", "killed", "interrupted"].map((v) => Type.Literal(v)),
+          ["all", "queued", "running", "waiting", "completed", "failed", "killed", "interrupted"].map((v) => Type.Literal(v)),
           { description: "Filter (default all)" },
         ),
       ),
