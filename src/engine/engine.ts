@@ -157,9 +157,9 @@ export class SessionEngine<TOwner = unknown> {
     this.opts.checkWorkdir?.(workdir);
     const sandbox = this.checkRootBypass(permissionMode);
 
-    const busy = this.busySessions();
-    const queued = busy.length >= this.maxSessions;
+    const queued = this.busyCount() >= this.maxSessions;
     if (queued && this.queue.size >= this.maxQueued) {
+      const busy = this.busySessions();
       const names = busy.map((s) => `${s.name} (${s.id}, ${s.status})`).join(", ");
       const queue = this.maxQueued > 0 ? ` and ${this.queue.size} launch(es) wait in the queue, its limit (maxQueuedSessions ${this.maxQueued})` : "";
       throw new SessionError(
@@ -267,7 +267,7 @@ export class SessionEngine<TOwner = unknown> {
   /** Starts queued launches, fairly between agents, while slots are free. */
   private startQueued(): void {
     if (this.shuttingDown) return;
-    while (this.busySessions().length < this.maxSessions) {
+    while (this.busyCount() < this.maxSessions) {
       const next = this.queue.next();
       if (!next) return;
       const session = this.sessions.get(next.id);
@@ -276,6 +276,13 @@ export class SessionEngine<TOwner = unknown> {
       session.start();
       this.emit({ type: "started", session: session.snapshot() });
     }
+  }
+
+  /** How many sessions hold a slot; counted without taking snapshots (this runs at every launch and end). */
+  private busyCount(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (holdsSlot(s.status)) n++;
+    return n;
   }
 
   /** The sessions that hold a slot (their process runs). */
