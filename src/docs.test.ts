@@ -34,6 +34,7 @@ function registered(): Registered {
     runtime: {},
     logger: { debug() {}, info() {}, warn() {}, error() {} },
     registerService() {},
+    registerReload() {},
     registerCli() {},
     registerTool(factory: (ctx: Record<string, unknown>) => ToolDefinition[], options: { names: string[] }) {
       out.toolNames.push(...options.names);

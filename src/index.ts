@@ -4,7 +4,7 @@ import { definePluginEntry } from "./host/sdk.ts";
 import { createConversationResolver } from "./host/conversation.ts";
 import { askGatewayDoctor, createDoctorHost } from "./host/safety.ts";
 import { runDoctor } from "./safety/doctor.ts";
-import { createService } from "./service.ts";
+import { createService, PLUGIN_ID, readPluginConfig } from "./service.ts";
 import { COMMANDS, runCommand } from "./surfaces/commands.ts";
 import { CLI_DESCRIPTION, CLI_ROOT, DOCTOR_FIX_METHOD, DOCTOR_METHOD, doctorRpc, registerDoctorCli } from "./surfaces/doctor.ts";
 import { RPC_METHODS, runRpc } from "./surfaces/rpc.ts";
@@ -12,13 +12,16 @@ import { processServicesRef } from "./surfaces/services.ts";
 import { createTools, TOOL_NAMES } from "./surfaces/tools.ts";
 
 export default definePluginEntry({
-  id: "openclaw-claude-code-plugin",
+  id: PLUGIN_ID,
   name: "Claude Code",
   description: "Run Claude Code sessions in the background and control them from any channel, tool or RPC.",
   register(api) {
     const services = processServicesRef();
     const resolveConversation = createConversationResolver(api.runtime);
 
+    // An edit of this plugin's config needs no reload: the service applies it in place, so live
+    // sessions are not ended by the restart a reload would be.
+    api.registerReload({ noopPrefixes: [`plugins.entries.${PLUGIN_ID}.config`] });
     api.registerService(createService({ services, runtime: api.runtime, pluginConfig: api.pluginConfig }));
 
     api.registerTool((ctx) => createTools(services, ctx), { names: [...TOOL_NAMES] });
@@ -34,7 +37,7 @@ export default definePluginEntry({
     }
 
     // The doctor runs in the gateway (its environment, live config, config writes); the CLI asks it.
-    const doctorHere = (fix: boolean) => runDoctor(createDoctorHost(api.runtime, api.pluginConfig, () => api.runtime.config.current()), { fix, ranIn: "gateway" });
+    const doctorHere = (fix: boolean) => runDoctor(createDoctorHost(api.runtime, readPluginConfig(api.runtime) ?? api.pluginConfig, () => api.runtime.config.current()), { fix, ranIn: "gateway" });
     api.registerGatewayMethod(DOCTOR_METHOD, doctorRpc(() => doctorHere(false)), { scope: "operator.read" });
     api.registerGatewayMethod(DOCTOR_FIX_METHOD, doctorRpc(() => doctorHere(true)), { scope: "operator.admin" });
     api.registerCli(

@@ -6,6 +6,7 @@ import { SessionEngine, type Logger } from "./engine/index.ts";
 import { createHostSafetyEnvironment } from "./host/safety.ts";
 import { createHostTransport } from "./host/transport.ts";
 import { createHostWaker } from "./host/waker.ts";
+import { LiveConfig } from "./host/live-config.ts";
 import type { HostConfig, HostLogger, HostRuntime } from "./host/sdk.ts";
 import { Delivery } from "./notify/delivery.ts";
 import { Notifier } from "./notify/notifier.ts";
@@ -17,6 +18,16 @@ import { openStore, recordEngine, recoverAfterRestart, type PluginStore } from "
 import type { PluginServices, ServicesRef } from "./surfaces/services.ts";
 
 export const SERVICE_ID = "claude-code-sessions";
+export const PLUGIN_ID = "openclaw-claude-code-plugin";
+
+/** The plugin's raw config as the gateway holds it now (edits included). */
+export function readPluginConfig(runtime: HostRuntime): unknown {
+  const cfg = runtime.config.current() as { plugins?: { entries?: Record<string, { config?: unknown } | undefined> } };
+  return cfg.plugins?.entries?.[PLUGIN_ID]?.config;
+}
+
+/** How often the service looks for a config edit (an operation looks at once). */
+const CONFIG_WATCH_MS = 1000;
 
 export interface ServiceDeps {
   services: ServicesRef;
@@ -46,6 +57,7 @@ interface Running {
   delivery: Delivery;
   store: PluginStore<Owner>;
   stopRecording: () => void;
+  stopWatchingConfig: () => void;
 }
 
 export function createService(deps: ServiceDeps) {
@@ -119,7 +131,35 @@ export function createService(deps: ServiceDeps) {
       // Older undelivered notices first, then those of the sessions this start found interrupted.
       delivery.resumePending();
       for (const s of recovery.interrupted) notifier.recovered(s);
-      running = { engine, notifier, delivery, store, stopRecording };
+      // A config edit applies in place: the host keeps this instance (see index.ts), so live
+      // sessions go on and new launches use the new values.
+      const live = new LiveConfig(
+        {
+          read: () => readPluginConfig(deps.runtime),
+          parse: (raw) => parseConfig(raw),
+          onInvalid: (message) => logger.error(`config edit not applied: ${message}. The previous config stays in force.`),
+        },
+        readPluginConfig(deps.runtime),
+        config,
+      );
+      live.onChange(({ next, keys }) => {
+        engine.configure({
+          maxSessions: next.maxSessions,
+          maxQueued: next.maxQueuedSessions,
+          idleTimeoutMs: next.idleTimeoutMinutes * 60_000,
+          defaultWorkdir: next.defaultWorkdir,
+          defaultPermissionMode: next.permissionMode,
+          allowRootBypass: next.allowRootBypass,
+          ...Operations.engineHooks(next),
+        });
+        ops.setConfig(next, createPreLaunchCheck(createHostSafetyEnvironment(deps.runtime), next));
+        notifier.setConfig(next);
+        store.sessions.setMaxPersisted(next.maxPersistedSessions);
+        store.transcripts.setMaxEntriesPerSession(next.maxOutputEntriesPerSession);
+        logger.info(`config change applied without a restart: ${keys.join(", ")}. Running sessions keep the settings they started with; new launches use the new ones.`);
+      });
+      const stopWatchingConfig = live.watch(CONFIG_WATCH_MS);
+      running = { engine, notifier, delivery, store, stopRecording, stopWatchingConfig };
       published = { ops, logger };
       deps.services.set(published);
       logger.info(`ready: up to ${config.maxSessions} sessions, permission mode ${config.permissionMode}, ${store.sessions.count()} sessions in the store`);
@@ -137,6 +177,7 @@ export function createService(deps: ServiceDeps) {
       r.delivery.close();
       await r.delivery.idle();
       r.stopRecording();
+      r.stopWatchingConfig();
       r.store.close();
     },
   };

@@ -90,7 +90,7 @@ export class SessionEngine<TOwner = unknown> {
   private readonly retention = new Map<string, TimerHandle>();
   private readonly listeners = new Set<EngineListener<TOwner>>();
   private readonly stats: StatsRecorder;
-  private readonly opts: Required<
+  private opts: Required<
     Omit<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "stats" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy" | "queueKeyOf" | "maxSessions" | "maxQueued">
   > &
     Pick<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy">;
@@ -234,6 +234,18 @@ export class SessionEngine<TOwner = unknown> {
     if (restored.length) this.opts.logger.info(`${restored.length} queued launch(es) from before the restart are queued again`);
     this.startQueued();
     return restored;
+  }
+
+  /**
+   * New settings from a config edit: they apply to launches from now on (a running session keeps
+   * the ones it started with); a higher maxSessions starts queued launches at once.
+   */
+  configure(update: Pick<EngineOptions<TOwner>, "maxSessions" | "maxQueued" | "idleTimeoutMs" | "defaultWorkdir" | "defaultPermissionMode" | "allowRootBypass" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy" | "permissionTimeoutMs">): void {
+    const { maxSessions, maxQueued, ...rest } = update;
+    const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+    // defaultWorkdir may be cleared by the edit.
+    this.opts = { ...this.opts, ...defined, defaultWorkdir: update.defaultWorkdir };
+    this.setLimits({ maxSessions: maxSessions ?? this.maxSessions, maxQueued: maxQueued ?? this.maxQueued });
   }
 
   /** New limits apply at once: a higher maxSessions starts queued launches now. */

@@ -50,7 +50,7 @@ interface PendingStream {
 }
 
 export class Notifier {
-  private readonly opts: NotifierOptions;
+  private opts: NotifierOptions;
   private readonly streams = new Map<string, PendingStream>();
   private readonly longRunTimers = new Map<string, NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -58,6 +58,11 @@ export class Notifier {
 
   constructor(options: NotifierOptions) {
     this.opts = options;
+  }
+
+  /** A config edit: routes, pacing and notice settings apply to notices from now on. */
+  setConfig(config: PluginConfig): void {
+    this.opts = { ...this.opts, config };
   }
 
   start(): void {

@@ -133,9 +133,9 @@ export interface BgResult {
 
 export class Operations {
   private readonly engine: SessionEngine<Owner>;
-  private readonly config: PluginConfig;
+  private config: PluginConfig;
   private readonly foreground: ForegroundRegistry;
-  private readonly preLaunchChecks: PreLaunchCheck | undefined;
+  private preLaunchChecks: PreLaunchCheck | undefined;
   private readonly stored: StoredSessions | undefined;
   private readonly transcripts: TranscriptReader | undefined;
   /** Agent replies in a row per session, reset when a person replies. */
@@ -148,6 +148,12 @@ export class Operations {
     this.preLaunchChecks = deps.preLaunchChecks;
     this.stored = deps.stored;
     this.transcripts = deps.transcripts;
+  }
+
+  /** A config edit: new values apply to the operations from now on. */
+  setConfig(config: PluginConfig, preLaunchChecks: PreLaunchCheck | undefined): void {
+    this.config = config;
+    this.preLaunchChecks = preLaunchChecks;
   }
 
   async launch(caller: Caller, raw: unknown): Promise<LaunchResult> {

@@ -46,7 +46,7 @@ type Row = { data: string };
 export class SessionStore<TOwner> implements SessionHistory {
   private readonly db: DatabaseSync;
   private readonly agentOf: (owner: TOwner) => string | undefined;
-  private readonly maxPersisted: number;
+  private maxPersisted: number;
   private readonly stmt: Record<
     | "upsert"
     | "byId"
@@ -252,6 +252,11 @@ export class SessionStore<TOwner> implements SessionHistory {
       this.db.exec("ROLLBACK");
       throw err;
     }
+  }
+
+  /** A config edit: the new bound applies from the next prune on. */
+  setMaxPersisted(n: number): void {
+    this.maxPersisted = n;
   }
 
   /** Drops the oldest finished sessions beyond maxPersistedSessions. */

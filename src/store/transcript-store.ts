@@ -30,7 +30,7 @@ type EntryRow = { seq: number; at: number; kind: string; tool: string | null; te
 
 export class TranscriptStore {
   private readonly db: DatabaseSync;
-  private readonly max: number;
+  private max: number;
   private readonly delayMs: number;
   private readonly flushAt: number;
   private readonly onError: (err: unknown) => void;
@@ -56,6 +56,11 @@ export class TranscriptStore {
       tail: db.prepare("SELECT seq, at, kind, tool, text FROM transcript WHERE session_id = ? ORDER BY seq DESC LIMIT ?"),
       remove: db.prepare("DELETE FROM transcript WHERE session_id = ?"),
     };
+  }
+
+  /** A config edit: the new bound applies at the next flush. */
+  setMaxEntriesPerSession(n: number): void {
+    this.max = n;
   }
 
   /** Queues an entry; it reaches the file at the next flush (within `flushDelayMs`). */
