@@ -80,10 +80,18 @@ class Params {
     const aliasOf = new Map<string, string>();
     for (const [key, aliases] of Object.entries(spec)) for (const a of [key, ...aliases]) aliasOf.set(a, key);
     this.values = {};
+    const givenAs = new Map<string, string>();
     for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
       const canonical = aliasOf.get(k);
       if (!canonical) throw invalid(`${op}: unknown parameter "${k}"; accepted: ${Object.keys(spec).join(", ") || "none"}`);
-      if (v !== undefined && v !== null) this.values[canonical] = v;
+      if (v === undefined || v === null) continue;
+      const earlier = givenAs.get(canonical);
+      // Two names of one parameter (say "session" and its alias "id") must agree, or which one wins would be a guess.
+      if (earlier !== undefined && JSON.stringify(this.values[canonical]) !== JSON.stringify(v)) {
+        throw invalid(`${op}: "${earlier}" and "${k}" are two names of one parameter and give different values (${describe(this.values[canonical])}, ${describe(v)}); give one of them`);
+      }
+      givenAs.set(canonical, k);
+      this.values[canonical] = v;
     }
   }
 
@@ -160,6 +168,8 @@ function describe(v: unknown): string {
 }
 
 const SESSION_WHAT = "a session id, name or Claude session UUID";
+/** Other names of a "session" parameter; "id" is what the community plugin's RPC clients send. */
+const SESSION_ALIASES = ["session_id", "sessionId", "ref", "id"] as const;
 
 export function parseLaunchInput(raw: unknown): LaunchInput {
   const p = new Params(raw, "launch", {
@@ -201,7 +211,7 @@ function absoluteWorkdir(dir: string | undefined): string | undefined {
 }
 
 export function parseRespondInput(raw: unknown): RespondInput {
-  const p = new Params(raw, "respond", { session: ["session_id", "sessionId", "ref"], message: [], interrupt: [], userInitiated: ["user_initiated"] });
+  const p = new Params(raw, "respond", { session: SESSION_ALIASES, message: [], interrupt: [], userInitiated: ["user_initiated"] });
   return {
     session: p.str("session", { required: true, max: 200, what: SESSION_WHAT }),
     message: p.str("message", { required: true, max: MAX_PROMPT_CHARS, what: "the message to send" }),
@@ -211,22 +221,22 @@ export function parseRespondInput(raw: unknown): RespondInput {
 }
 
 export function parseSessionRef(raw: unknown, op: string): SessionRefInput {
-  const p = new Params(raw, op, { session: ["session_id", "sessionId", "ref"] });
+  const p = new Params(raw, op, { session: SESSION_ALIASES });
   return { session: p.str("session", { required: true, max: 200, what: SESSION_WHAT }) };
 }
 
 export function parseFgInput(raw: unknown): FgInput {
-  const p = new Params(raw, "fg", { session: ["session_id", "sessionId", "ref"], lines: [] });
+  const p = new Params(raw, "fg", { session: SESSION_ALIASES, lines: [] });
   return { session: p.str("session", { required: true, max: 200, what: SESSION_WHAT }), lines: p.num("lines", { min: 1, max: 500, integer: true, fallback: 30 }) };
 }
 
 export function parseBgInput(raw: unknown): BgInput {
-  const p = new Params(raw, "bg", { session: ["session_id", "sessionId", "ref"] });
+  const p = new Params(raw, "bg", { session: SESSION_ALIASES });
   return { session: p.str("session", { max: 200 }) };
 }
 
 export function parseOutputInput(raw: unknown): OutputInput {
-  const p = new Params(raw, "output", { session: ["session_id", "sessionId", "ref"], lines: [], full: [], since: [], limit: [] });
+  const p = new Params(raw, "output", { session: SESSION_ALIASES, lines: [], full: [], since: [], limit: [] });
   return {
     session: p.str("session", { required: true, max: 200, what: SESSION_WHAT }),
     lines: p.num("lines", { min: 1, max: 5000, integer: true, fallback: 50 }),
@@ -245,7 +255,7 @@ export interface TranscriptInput {
 }
 
 export function parseTranscriptInput(raw: unknown): TranscriptInput {
-  const p = new Params(raw, "transcript", { session: ["session_id", "sessionId", "ref", "id"], format: [] });
+  const p = new Params(raw, "transcript", { session: SESSION_ALIASES, format: [] });
   return {
     session: p.str("session", { required: true, max: 200, what: SESSION_WHAT }),
     format: p.oneOf("format", TRANSCRIPT_FORMATS) ?? "markdown",
@@ -263,7 +273,7 @@ export function parseListInput(raw: unknown): ListInput {
 }
 
 export function parseResumeInput(raw: unknown): ResumeInput {
-  const p = new Params(raw, "resume", { session: ["session_id", "sessionId", "ref"], prompt: ["message"], fork: ["fork_session", "forkSession"] });
+  const p = new Params(raw, "resume", { session: SESSION_ALIASES, prompt: ["message"], fork: ["fork_session", "forkSession"] });
   return {
     session: p.str("session", { required: true, max: 200, what: SESSION_WHAT }),
     prompt: p.str("prompt", { max: MAX_PROMPT_CHARS }) ?? "Continue where you left off.",
@@ -308,7 +318,7 @@ export interface AuditInput {
 }
 
 export function parseAuditInput(raw: unknown): AuditInput {
-  const p = new Params(raw, "audit", { session: ["session_id", "sessionId", "ref"], limit: [], offset: [] });
+  const p = new Params(raw, "audit", { session: SESSION_ALIASES, limit: [], offset: [] });
   return {
     session: p.str("session", { max: 200 }),
     limit: p.num("limit", { min: 1, max: 1000, integer: true, fallback: 50 }),

@@ -127,6 +127,11 @@ export interface PermitResult {
   record: PermissionRecord;
   session: Snapshot;
 }
+export interface KillResult {
+  session: Snapshot;
+  /** The session had ended before: nothing was killed. */
+  alreadyEnded: boolean;
+}
 export interface BgResult {
   detached: Snapshot[];
 }
@@ -261,11 +266,16 @@ export class Operations {
     return count;
   }
 
-  async kill(caller: Caller, raw: unknown): Promise<{ session: Snapshot }> {
+  /**
+   * Kills a live session. A session that has already ended is refused (ALREADY_FINISHED), unless
+   * `endedIsOk`: then it is returned as it is, with `alreadyEnded` (RPC clients expect an answer).
+   */
+  async kill(caller: Caller, raw: unknown, options: { endedIsOk?: boolean } = {}): Promise<KillResult> {
     const input = parseSessionRef(raw, "kill");
     const target = this.visible(caller, input.session);
+    if (options.endedIsOk && !isLive(target.status)) return { session: target, alreadyEnded: true };
     this.requireInMemory(target, "kill");
-    return { session: await this.engine.kill(target.id, callerLabel(caller)) };
+    return { session: await this.engine.kill(target.id, callerLabel(caller)), alreadyEnded: false };
   }
 
   output(caller: Caller, raw: unknown): OutputResult {
@@ -370,6 +380,11 @@ export class Operations {
     }
     const ids = this.foreground.detach(route);
     return { detached: ids.flatMap((id) => this.engine.find(id)?.snapshot() ?? []) };
+  }
+
+  /** Whether some conversation watches this session in the foreground. */
+  inForeground(sessionId: string): boolean {
+    return this.foreground.watchers(sessionId).length > 0;
   }
 
   /** How many more times the owning agent may answer this session before it must ask the user. */

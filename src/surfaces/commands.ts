@@ -4,6 +4,7 @@ import type { Route } from "../config.ts";
 import { invalid } from "../engine/index.ts";
 import { LIST_STATUSES } from "../ops/inputs.ts";
 import type { Caller } from "../ops/types.ts";
+import { readCommandLine, splitArgs, type FlagSpec } from "./command-line.ts";
 import { consoleLogger, toFailure } from "./errors.ts";
 import { bgText, fgText, killText, launchText, listText, outputText, pendingText, permitText, respondText, statsText } from "./present.ts";
 import type { PluginServices, ServicesRef } from "./services.ts";
@@ -29,55 +30,6 @@ export interface CommandSpec {
   run: (services: PluginServices, caller: Caller, args: string) => Promise<string>;
 }
 
-/** Splits "a b 'c d' \"e\"" into words, honouring quotes. */
-export function splitArgs(text: string): string[] {
-  const out: string[] = [];
-  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : (m[2] ?? m[3] ?? ""));
-  return out;
-}
-
-interface FlagSpec {
-  /** flag → parameter name; value flags take the next word. */
-  values?: Record<string, string>;
-  booleans?: Record<string, string>;
-}
-
-/**
- * Reads leading flags, then the rest. Flags must come before the positional text: a flag after
- * it is an error, not silently part of the prompt (use `--` to pass text that starts with `--`).
- */
-export function parseFlags(words: string[], spec: FlagSpec, usage: string): { params: Record<string, unknown>; rest: string[] } {
-  const params: Record<string, unknown> = {};
-  let i = 0;
-  for (; i < words.length; i++) {
-    const w = words[i]!;
-    if (w === "--") {
-      i++;
-      break;
-    }
-    if (!w.startsWith("--")) break;
-    const [flag, inline] = w.includes("=") ? [w.slice(0, w.indexOf("=")), w.slice(w.indexOf("=") + 1)] : [w, undefined];
-    const valueKey = spec.values?.[flag];
-    const boolKey = spec.booleans?.[flag];
-    if (valueKey) {
-      const value = inline ?? words[++i];
-      if (value === undefined || value === "") throw invalid(`${flag} needs a value. Usage: ${usage}`);
-      params[valueKey] = value;
-    } else if (boolKey) {
-      params[boolKey] = true;
-    } else {
-      const known = [...Object.keys(spec.values ?? {}), ...Object.keys(spec.booleans ?? {})];
-      throw invalid(`unknown flag ${flag}${known.length ? ` (known: ${known.join(", ")})` : ""}. Usage: ${usage}`);
-    }
-  }
-  const rest = words.slice(i);
-  const known = new Set([...Object.keys(spec.values ?? {}), ...Object.keys(spec.booleans ?? {})]);
-  const misplaced = rest.find((w) => known.has(w.split("=")[0]!));
-  if (misplaced && words[i - 1] !== "--") throw invalid(`flags go before the text: ${misplaced} came after it. Usage: ${usage}`);
-  return { params, rest };
-}
-
 const LAUNCH_FLAGS: FlagSpec = {
   values: { "--name": "name", "--workdir": "workdir", "--model": "model", "--budget": "max_budget_usd", "--mode": "permission_mode", "--system": "system_prompt", "--tools": "allowed_tools" },
   booleans: { "--once": "multi_turn_disabled" },
@@ -90,9 +42,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: "/claude [--name N] [--workdir DIR] [--model M] [--budget USD] [--mode MODE] [--system TEXT] [--tools LIST] [--once] <prompt>",
     run: async (s, caller, args) => {
       const usage = "/claude [--name N] [--workdir DIR] [--model M] [--budget USD] [--mode MODE] [--system TEXT] [--tools LIST] [--once] <prompt>";
-      const { params, rest } = parseFlags(splitArgs(args), LAUNCH_FLAGS, usage);
-      if (rest.length === 0) throw invalid(`say what Claude Code should do. Usage: ${usage}`);
-      return launchText(await s.ops.launch(caller, { ...params, prompt: rest.join(" ") }));
+      const { params, text } = readCommandLine(args, LAUNCH_FLAGS, usage);
+      if (!text.trim()) throw invalid(`say what Claude Code should do. Usage: ${usage}`);
+      return launchText(await s.ops.launch(caller, { ...params, prompt: text }));
     },
   },
   {
@@ -101,9 +53,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: "/claude_respond [--interrupt] <session> <message>",
     run: async (s, caller, args) => {
       const usage = "/claude_respond [--interrupt] <session> <message>";
-      const { params, rest } = parseFlags(splitArgs(args), { booleans: { "--interrupt": "interrupt" } }, usage);
-      if (rest.length < 2) throw invalid(`give the session and the message. Usage: ${usage}`);
-      return respondText(await s.ops.respond(caller, { ...params, session: rest[0], message: rest.slice(1).join(" ") }));
+      const { params, words, text } = readCommandLine(args, { booleans: { "--interrupt": "interrupt" } }, usage, { words: 1 });
+      if (words.length < 1 || !text.trim()) throw invalid(`give the session and the message. Usage: ${usage}`);
+      return respondText(await s.ops.respond(caller, { ...params, session: words[0], message: text }));
     },
   },
   {
@@ -169,16 +121,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: "/claude_resume [--fork] <session> [prompt] | /claude_resume --list [page]",
     run: async (s, caller, args) => {
       const usage = "/claude_resume [--fork] <session> [prompt] | /claude_resume --list [page]";
-      const { params, rest } = parseFlags(splitArgs(args), { booleans: { "--fork": "fork", "--list": "list" } }, usage);
+      const { params, words, text } = readCommandLine(args, { booleans: { "--fork": "fork", "--list": "list" } }, usage, { words: 1 });
       if (params.list) {
-        if (rest.length > 1 || params.fork) throw invalid(`--list takes only a page number. Usage: ${usage}`);
-        const page = parsePage(rest[0], usage);
+        if (text || params.fork) throw invalid(`--list takes only a page number. Usage: ${usage}`);
+        const page = parsePage(words[0], usage);
         const r = s.ops.list(caller, { resumable: true, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
         return listText(r, "resumable sessions", () => `/claude_resume --list ${page + 1}`);
       }
-      if (rest.length < 1) throw invalid(`name the session to resume. Usage: ${usage}`);
-      const prompt = rest.slice(1).join(" ");
-      return launchText(await s.ops.resume(caller, { session: rest[0], fork: params.fork === true, ...(prompt ? { prompt } : {}) }));
+      if (words.length < 1) throw invalid(`name the session to resume. Usage: ${usage}`);
+      return launchText(await s.ops.resume(caller, { session: words[0], fork: params.fork === true, ...(text.trim() ? { prompt: text } : {}) }));
     },
   },
   {
@@ -204,15 +155,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: "/claude_deny [--stop] <request> [note]",
     run: async (s, caller, args) => {
       const usage = "/claude_deny [--stop] <request> [note]";
-      const words = splitArgs(args);
       // --stop may also follow the id ("/claude_deny r7k2m --stop", as the reject button sends it).
-      const stopAfterId = words[1] === "--stop";
-      if (stopAfterId) words.splice(1, 1);
-      const { params, rest } = parseFlags(words, { booleans: { "--stop": "stop" } }, usage);
-      if (rest.length === 0) throw invalid(`give the request id. Usage: ${usage}`);
-      const note = rest.slice(1).join(" ");
-      const stop = params.stop === true || stopAfterId;
-      return permitText(s.ops.permit(caller, { request: rest[0], decision: "deny", stop, ...(note ? { note } : {}) }));
+      const stopFlag: FlagSpec = { booleans: { "--stop": "stop" } };
+      const { params, words, text } = readCommandLine(args, stopFlag, usage, { words: 1, afterWords: stopFlag });
+      if (words.length === 0) throw invalid(`give the request id. Usage: ${usage}`);
+      return permitText(s.ops.permit(caller, { request: words[0], decision: "deny", stop: params.stop === true, ...(text.trim() ? { note: text } : {}) }));
     },
   },
   {
@@ -221,11 +168,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: "/claude_answer <request> <answer>[ ; <answer 2>]",
     run: async (s, caller, args) => {
       const usage = "/claude_answer <request> <answer>[ ; <answer 2>]";
-      const trimmed = args.trim();
-      const space = trimmed.search(/\s/);
-      if (space < 0) throw invalid(`give the request id and your answer. Usage: ${usage}`);
-      const answers = trimmed.slice(space + 1).split(";").map((a) => a.trim());
-      return permitText(s.ops.permit(caller, { request: trimmed.slice(0, space), decision: "answer", answers }));
+      const { words, text } = readCommandLine(args, {}, usage, { words: 1 });
+      if (words.length === 0 || !text.trim()) throw invalid(`give the request id and your answer. Usage: ${usage}`);
+      // Only several questions split the text at ";": one question gets the answer as typed.
+      const questions = s.ops.pending(caller, {}).requests.find((p) => p.request.id === words[0]!.toLowerCase())?.request.questions?.length ?? 1;
+      const answers = questions > 1 ? text.split(";").map((a) => a.trim()) : [text];
+      return permitText(s.ops.permit(caller, { request: words[0], decision: "answer", answers }));
     },
   },
   {

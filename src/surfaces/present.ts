@@ -3,13 +3,18 @@
 import { outcomeText, reasonText, type OutputEntry, type PermissionRecord, type PermissionRequest, type StatsSnapshot } from "../engine/index.ts";
 import { launchedNotice } from "../notify/messages.ts";
 import { duration, entryLine, usd } from "../notify/format.ts";
-import type { BgResult, FgResult, LaunchResult, ListResult, OutputResult, PermitResult, RespondResult, Snapshot, TranscriptResult } from "../ops/operations.ts";
+import type { BgResult, FgResult, KillResult, LaunchResult, ListResult, OutputResult, PermitResult, RespondResult, Snapshot, TranscriptResult } from "../ops/operations.ts";
 
-/** The JSON shape of a session in tool details and RPC payloads. */
+/**
+ * The JSON shape of a session in tool details and RPC payloads: every field the community plugin's
+ * RPC gave a session (id, name, status, prompt, workdir, model, costUsd, startedAt, completedAt,
+ * durationMs, claudeSessionId, foreground, multiTurn, display) and ours beside them.
+ */
 export interface SessionJson {
   id: string;
   name: string;
-  /** The session's status ("state" in tool details, where a top-level "status" would confuse the host). */
+  status: string;
+  /** The same as `status`, under the name the first version of this plugin used. */
   state: string;
   reason: string | undefined;
   workdir: string;
@@ -23,22 +28,31 @@ export interface SessionJson {
   resumedFrom: Snapshot["resumedFrom"];
   agentId: string | undefined;
   prompt: string;
+  /** Epoch milliseconds. */
+  startedAt: number;
+  /** Epoch milliseconds; absent while the session is live. */
+  completedAt: number | undefined;
   createdAt: string;
   endedAt: string | undefined;
   durationMs: number;
   lastSeq: number;
+  /** Whether some conversation watches it live (claude_fg). */
+  foreground: boolean;
   /** While waiting: "input" (the next message) or "permission" (an answer to a request). */
   waitingFor: "input" | "permission" | undefined;
   /** Requests Claude Code is blocked on. */
   pending: PermissionRequest[];
   /** While queued: its place in the launch queue (1 starts next). */
   queue: { position: number; total: number } | undefined;
+  /** One line: name [id] status · workdir · cost · duration. */
+  display: string;
 }
 
-export function sessionJson(s: Snapshot): SessionJson {
+export function sessionJson(s: Snapshot, foreground: boolean): SessionJson {
   return {
     id: s.id,
     name: s.name,
+    status: s.status,
     state: s.status,
     reason: s.reason ? reasonText(s.reason) : undefined,
     workdir: s.workdir,
@@ -52,13 +66,17 @@ export function sessionJson(s: Snapshot): SessionJson {
     resumedFrom: s.resumedFrom,
     agentId: s.owner.agentId,
     prompt: s.prompt.length > 500 ? `${s.prompt.slice(0, 499)}…` : s.prompt,
+    startedAt: s.createdAt,
+    completedAt: s.endedAt,
     createdAt: new Date(s.createdAt).toISOString(),
     endedAt: s.endedAt !== undefined ? new Date(s.endedAt).toISOString() : undefined,
     durationMs: s.durationMs,
     lastSeq: s.lastSeq,
+    foreground,
     waitingFor: s.waitingFor,
     pending: s.pendingRequests ?? [],
     queue: s.queue,
+    display: statusLine(s),
   };
 }
 
@@ -211,4 +229,72 @@ function fence(text: string): string {
   const longest = Math.max(2, ...Array.from(text.matchAll(/`+/g), (m) => m[0].length));
   const f = "`".repeat(longest + 1);
   return `${f}\n${text}\n${f}`;
+}
+
+// RPC payloads: a superset of the community plugin's (its flat fields first, ours beside them), so
+// its scripts and dashboards keep working. See docs/rpc.md and docs/migration.md.
+
+/** Whether a session is in some conversation's foreground (the surfaces ask the operations). */
+export type ForegroundOf = (sessionId: string) => boolean;
+
+/** A duration as the community plugin wrote it: "4m12s" (minutes, then seconds). */
+export function minutesSeconds(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  return `${Math.floor(total / 60)}m${total % 60}s`;
+}
+
+export function launchPayload(r: LaunchResult, foregroundOf: ForegroundOf): Record<string, unknown> {
+  const s = r.session;
+  return { id: s.id, name: s.name, status: s.status, workdir: s.workdir, model: s.model, session: sessionJson(s, foregroundOf(s.id)), display: launchText(r) };
+}
+
+export function respondPayload(r: RespondResult, foregroundOf: ForegroundOf): Record<string, unknown> {
+  const s = r.session;
+  return { id: s.id, name: s.name, status: s.status, session: sessionJson(s, foregroundOf(s.id)), interrupted: r.interrupted, display: respondText(r) };
+}
+
+export function killPayload(r: KillResult, foregroundOf: ForegroundOf): Record<string, unknown> {
+  const s = r.session;
+  const message = r.alreadyEnded ? `Session already ${s.status}` : `Session ${s.name} [${s.id}] terminated`;
+  const display = r.alreadyEnded ? `${s.name} [${s.id}] had already ended (${s.status}${s.reason ? `: ${reasonText(s.reason)}` : ""}); nothing to kill.` : killText(s);
+  return { id: s.id, name: s.name, status: s.status, message, session: sessionJson(s, foregroundOf(s.id)), display };
+}
+
+export function outputPayload(r: OutputResult, foregroundOf: ForegroundOf): Record<string, unknown> {
+  const s = r.session;
+  const lines = r.entries.map(entryLine);
+  return {
+    id: s.id,
+    name: s.name,
+    status: s.status,
+    costUsd: s.costUsd,
+    durationMs: s.durationMs,
+    duration: minutesSeconds(s.durationMs),
+    lines,
+    lineCount: lines.length,
+    result: s.lastResult,
+    session: sessionJson(s, foregroundOf(s.id)),
+    entries: r.entries.map(outputJson),
+    earlier: r.earlier,
+    more: r.more,
+    display: outputText(r),
+  };
+}
+
+export function listPayload(r: ListResult, foregroundOf: ForegroundOf): Record<string, unknown> {
+  return { sessions: r.sessions.map((s) => sessionJson(s, foregroundOf(s.id))), count: r.sessions.length, total: r.total, offset: r.offset, display: listText(r) };
+}
+
+export function statsPayload(stats: StatsSnapshot): Record<string, unknown> {
+  return {
+    totalCostUsd: stats.totalCostUsd,
+    costPerDay: stats.costByDay,
+    // The community plugin's "running" counted every live session; ours are also "starting" or "waiting".
+    sessionsByStatus: { ...stats.byStatus, running: stats.live },
+    totalLaunched: stats.launched,
+    averageDurationMs: stats.averageDurationMs ?? 0,
+    mostExpensive: stats.mostExpensive ?? null,
+    stats,
+    display: statsText(stats),
+  };
 }

@@ -1,19 +1,19 @@
-// Gateway RPC methods claude-code.*: operator callers, structured JSON payloads with a "display"
-// text, and failures as {code, message} with stable codes.
+// Gateway RPC methods claude-code.*: operator callers, structured JSON payloads (a superset of the
+// community plugin's) with a "display" text, and failures as {code, message} with stable codes.
 import type { Caller } from "../ops/types.ts";
 import { consoleLogger, toFailure } from "./errors.ts";
 import {
   auditText,
-  killText,
+  killPayload,
+  launchPayload,
+  listPayload,
+  outputPayload,
   pendingText,
   permitText,
-  launchText,
-  listText,
-  outputJson,
-  outputText,
-  respondText,
+  respondPayload,
   sessionJson,
-  statsText,
+  statsPayload,
+  transcriptText,
 } from "./present.ts";
 import type { PluginServices, ServicesRef } from "./services.ts";
 
@@ -30,48 +30,52 @@ export const RPC_METHODS: readonly RpcMethod[] = [
     name: "claude-code.launch",
     scope: "operator.write",
     run: async (s, caller, params) => {
-      const r = await s.ops.launch(caller, params);
-      return { session: sessionJson(r.session), display: launchText(r) };
+      return launchPayload(await s.ops.launch(caller, params), (id) => s.ops.inForeground(id));
     },
   },
   {
     name: "claude-code.respond",
     scope: "operator.write",
     run: async (s, caller, params) => {
-      const r = await s.ops.respond(caller, params);
-      return { session: sessionJson(r.session), interrupted: r.interrupted, display: respondText(r) };
+      return respondPayload(await s.ops.respond(caller, params), (id) => s.ops.inForeground(id));
     },
   },
   {
     name: "claude-code.kill",
     scope: "operator.write",
     run: async (s, caller, params) => {
-      const r = await s.ops.kill(caller, params);
-      return { session: sessionJson(r.session), display: killText(r.session) };
+      // An ended session is an answer, not an error, as RPC clients of the community plugin expect.
+      return killPayload(await s.ops.kill(caller, params, { endedIsOk: true }), (id) => s.ops.inForeground(id));
     },
   },
   {
     name: "claude-code.resume",
     scope: "operator.write",
     run: async (s, caller, params) => {
-      const r = await s.ops.resume(caller, params);
-      return { session: sessionJson(r.session), display: launchText(r) };
+      return launchPayload(await s.ops.resume(caller, params), (id) => s.ops.inForeground(id));
     },
   },
   {
     name: "claude-code.output",
     scope: "operator.read",
     run: async (s, caller, params) => {
-      const r = s.ops.output(caller, params);
-      return { session: sessionJson(r.session), entries: r.entries.map(outputJson), earlier: r.earlier, display: outputText(r) };
+      return outputPayload(s.ops.output(caller, params), (id) => s.ops.inForeground(id));
+    },
+  },
+  {
+    name: "claude-code.transcript",
+    scope: "operator.read",
+    run: async (s, caller, params) => {
+      const r = s.ops.transcript(caller, params);
+      const what = `${r.entries.length} transcript entries of ${r.session.name} [${r.session.id}] as ${r.format}${r.dropped ? ` (${r.dropped} earlier ones dropped by the bound)` : ""}`;
+      return { id: r.session.id, name: r.session.name, status: r.session.status, format: r.format, entryCount: r.entries.length, dropped: r.dropped, text: transcriptText(r), display: what };
     },
   },
   {
     name: "claude-code.sessions",
     scope: "operator.read",
     run: async (s, caller, params) => {
-      const r = s.ops.list(caller, params);
-      return { sessions: r.sessions.map(sessionJson), total: r.total, offset: r.offset, display: listText(r) };
+      return listPayload(s.ops.list(caller, params), (id) => s.ops.inForeground(id));
     },
   },
   {
@@ -79,7 +83,7 @@ export const RPC_METHODS: readonly RpcMethod[] = [
     scope: "operator.write",
     run: async (s, caller, params) => {
       const r = s.ops.permit(caller, params);
-      return { decision: r.record, session: sessionJson(r.session), display: permitText(r) };
+      return { decision: r.record, session: sessionJson(r.session, s.ops.inForeground(r.session.id)), display: permitText(r) };
     },
   },
   {
@@ -102,8 +106,7 @@ export const RPC_METHODS: readonly RpcMethod[] = [
     name: "claude-code.stats",
     scope: "operator.read",
     run: async (s, caller, params) => {
-      const r = s.ops.stats(caller, params);
-      return { stats: r, display: statsText(r) };
+      return statsPayload(s.ops.stats(caller, params));
     },
   },
 ];

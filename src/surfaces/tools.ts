@@ -108,7 +108,7 @@ const SPECS: readonly Spec[] = [
     }),
     run: async (s, caller, params) => {
       const r = await s.ops.launch(caller, params);
-      return { text: launchText(r), details: { session: sessionJson(r.session) } };
+      return { text: launchText(r), details: { session: sessionJson(r.session, s.ops.inForeground(r.session.id)) } };
     },
   },
   {
@@ -124,7 +124,7 @@ const SPECS: readonly Spec[] = [
     }),
     run: async (s, caller, params) => {
       const r = await s.ops.respond(caller, params);
-      return { text: respondText(r), details: { session: sessionJson(r.session), interrupted: r.interrupted, autoResponds: r.autoResponds } };
+      return { text: respondText(r), details: { session: sessionJson(r.session, s.ops.inForeground(r.session.id)), interrupted: r.interrupted, autoResponds: r.autoResponds } };
     },
   },
   {
@@ -139,7 +139,7 @@ const SPECS: readonly Spec[] = [
       const r = s.ops.fg(caller, params);
       return {
         text: fgText(r),
-        details: { session: sessionJson(r.session), entries: r.entries.map(outputJson), missed: r.missed, skipped: r.skipped, streaming: r.streaming },
+        details: { session: sessionJson(r.session, s.ops.inForeground(r.session.id)), entries: r.entries.map(outputJson), missed: r.missed, skipped: r.skipped, streaming: r.streaming },
       };
     },
   },
@@ -150,7 +150,7 @@ const SPECS: readonly Spec[] = [
     parameters: Type.Object({ session: Type.Optional(SESSION) }),
     run: async (s, caller, params) => {
       const r = s.ops.bg(caller, params);
-      return { text: bgText(r), details: { detached: r.detached.map(sessionJson) } };
+      return { text: bgText(r), details: { detached: r.detached.map((x) => sessionJson(x, s.ops.inForeground(x.id))) } };
     },
   },
   {
@@ -160,7 +160,7 @@ const SPECS: readonly Spec[] = [
     parameters: Type.Object({ session: SESSION }),
     run: async (s, caller, params) => {
       const r = await s.ops.kill(caller, params);
-      return { text: killText(r.session), details: { session: sessionJson(r.session) } };
+      return { text: killText(r.session), details: { session: sessionJson(r.session, s.ops.inForeground(r.session.id)) } };
     },
   },
   {
@@ -176,7 +176,7 @@ const SPECS: readonly Spec[] = [
     }),
     run: async (s, caller, params) => {
       const r = s.ops.output(caller, params);
-      return { text: outputText(r), details: { session: sessionJson(r.session), entries: r.entries.map(outputJson), earlier: r.earlier } };
+      return { text: outputText(r), details: { session: sessionJson(r.session, s.ops.inForeground(r.session.id)), entries: r.entries.map(outputJson), earlier: r.earlier } };
     },
   },
   {
@@ -197,7 +197,7 @@ const SPECS: readonly Spec[] = [
     }),
     run: async (s, caller, params) => {
       const r = s.ops.list(caller, params);
-      return { text: listText(r), details: { sessions: r.sessions.map(sessionJson), total: r.total, offset: r.offset } };
+      return { text: listText(r), details: { sessions: r.sessions.map((x) => sessionJson(x, s.ops.inForeground(x.id))), total: r.total, offset: r.offset } };
     },
   },
   {
@@ -227,7 +227,7 @@ const SPECS: readonly Spec[] = [
     }),
     run: async (s, caller, params) => {
       const r = s.ops.permit(caller, params);
-      return { text: permitText(r), details: { decision: r.record, session: sessionJson(r.session) } };
+      return { text: permitText(r), details: { decision: r.record, session: sessionJson(r.session, s.ops.inForeground(r.session.id)) } };
     },
   },
 ];

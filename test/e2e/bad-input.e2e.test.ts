@@ -224,7 +224,7 @@ const RPC_CASES: readonly RpcCase[] = [
   { name: "respond to an unknown session", input: rpc("respond", { session: "nope", message: "hello" }), code: "NOT_FOUND", expect: /No session matches "nope"; known sessions:/ },
   { name: "respond without a message", input: rpc("respond", { session: "live-one" }), code: "INVALID_ARGUMENT", expect: /"message" is required/ },
   { name: "respond with an empty message", input: rpc("respond", { session: "live-one", message: "  " }), code: "INVALID_ARGUMENT", expect: /"message" is empty/ },
-  { name: "kill a finished session", input: rpc("kill", { session: "done-one" }), code: "ALREADY_FINISHED", expect: /has already ended .*; there is nothing to kill/ },
+  { name: "kill with session and id naming different sessions", input: rpc("kill", { session: "live-one", id: "done-one" }), code: "INVALID_ARGUMENT", expect: /kill: "session" and "id" are two names of one parameter and give different values \("live-one", "done-one"\); give one of them/ },
   { name: "kill with an empty ref", input: rpc("kill", { session: "" }), code: "INVALID_ARGUMENT", expect: /"session" is empty: give a session id, name or Claude session UUID/ },
   { name: "kill with a number for the ref", input: rpc("kill", { session: 7 }), code: "INVALID_ARGUMENT", expect: /"session" must be a string, got number 7/ },
   { name: "kill with an oversized ref", input: rpc("kill", { session: "s".repeat(201) }), code: "INVALID_ARGUMENT", expect: /"session" is 201 characters long; the limit is 200/ },

@@ -103,6 +103,11 @@ describe("launch queue and durable transcripts", () => {
     const page = await p.gw.rpc<{ entries: Entry[] }>("claude-code.output", { session: "transcript", since: 1, limit: 1 });
     expect(page.entries).toEqual([before.entries[1]]);
     expect(await p.command("alice", "/claude_output transcript")).toContain(before.entries[before.entries.length - 1]!.text.split("\n")[0]!);
+    const exported = await p.gw.rpc<{ status: string; format: string; entryCount: number; text: string }>("claude-code.transcript", { id: "transcript", format: "jsonl" });
+    expect(exported).toMatchObject({ status: "completed", format: "jsonl", entryCount: before.entries.length });
+    expect(exported.text.trimEnd().split("\n").map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual(before.entries.map((e) => e.seq));
+    const md = await p.gw.rpc<{ text: string }>("claude-code.transcript", { session: "transcript" });
+    expect(md.text).toContain("## Transcript");
   }, 180_000);
 
   it("applies a config edit made with openclaw config set while a session streams: the session goes on and the new limit holds", async () => {

@@ -1,13 +1,15 @@
 // Every surface in one real gateway (two agents, the real Claude Code CLI, the offline model):
 // RPC over the operator WebSocket and its scopes, the tools through /tools/invoke and in a real
 // agent turn woken by the plugin, ownership between agents, the auto-reply limit, permissionMode
-// from the config, and what the host's loader sees.
+// from the config, what the host's loader sees, the community plugin's RPC payload contract, and
+// prompts typed in chat reaching Claude Code byte for byte.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasToolResult, lastUserText, messageText, type MockChatRequest } from "./fixtures/mock-openai/server.ts";
 import type { ToolInvokeResult } from "./harness/gateway.ts";
 import { connectGatewayWs } from "./harness/ws-client.ts";
+import { COMMUNITY_RPC, contractProblems, type CommunityMethod } from "./support/community-rpc.ts";
 import { PLUGIN_ID, startPluginGateway, type PluginGateway } from "./support/plugin-gateway.ts";
 
 interface SessionView {
@@ -235,7 +237,8 @@ describe("surfaces in a real gateway", () => {
     expect(killed.session).toMatchObject({ id, state: "killed", reason: "killed by operator (RPC)" });
     expect(killed.display).toMatch(/Killed rpc-one/);
     expect(Date.parse(killed.session.endedAt ?? "")).toBeGreaterThan(0);
-    expect(await p.gw.rpcRaw("claude-code.kill", { session: id })).toMatchObject({ ok: false, error: { code: "ALREADY_FINISHED" } });
+    // As the community plugin answered: an ended session is an answer, not an error.
+    expect(await p.gw.rpcRaw("claude-code.kill", { session: id })).toMatchObject({ ok: true, payload: { id, status: "killed", message: "Session already killed" } });
     expect(await p.gw.rpcRaw("claude-code.respond", { session: id, message: "hello?" })).toMatchObject({ ok: false, error: { code: "NOT_RUNNING" } });
     expect(await p.gw.rpcRaw("claude-code.output", { session: "no-such-session" })).toMatchObject({ ok: false, error: { code: "NOT_FOUND" } });
     expect(await p.gw.rpcRaw("claude-code.launch", { workdir: p.workdir })).toMatchObject({ ok: false, error: { code: "INVALID_ARGUMENT" } });
@@ -441,4 +444,130 @@ describe("surfaces in a real gateway", () => {
     expect(stats.totalCostUsd).toBeCloseTo(total, 6);
     expect(await p.gw.rpcRaw("claude-code.stats", { verbose: true })).toMatchObject({ ok: false, error: { code: "INVALID_ARGUMENT" } });
   }, 30_000);
+});
+
+const ENDED = ["completed", "failed", "killed", "interrupted"];
+const isEnded = (s: Record<string, unknown>) => ENDED.includes(String(s.status));
+
+/** Calls `method` and checks its payload against the community plugin's contract. */
+async function contract(method: CommunityMethod, params: Record<string, unknown>, ended: boolean | ((s: Record<string, unknown>) => boolean)): Promise<Record<string, unknown>> {
+  const payload = await p.gw.rpc<Record<string, unknown>>(method, params);
+  expect(contractProblems(payload, COMMUNITY_RPC[method], ended, method), `${method} ${JSON.stringify(params)}`).toEqual([]);
+  return payload;
+}
+
+describe("drop-in for the community plugin's RPC clients", () => {
+  it("every payload field of the community plugin is there with its type, for running, waiting, completed and killed sessions; id works as session", async () => {
+    // Scripted replies: a quick answer, and for "contract-slow" a turn that streams for 30 s.
+    p.claude.setHandler((req) => {
+      const text = req.lastUserText ?? "";
+      if (text.includes("contract-slow")) return { type: "text", text: "slow ".repeat(300), chunks: 300, chunkDelayMs: 100 };
+      if (text.includes("contract-")) return { type: "text", text: `Done with ${/contract-[a-z]+/.exec(text)?.[0]}.` };
+      return undefined;
+    });
+    const started = Date.now();
+    try {
+      const launch = (name: string, extra: Record<string, unknown> = {}) =>
+        contract("claude-code.launch", { prompt: `please do ${name}`, workdir: p.workdir, name, model: "sonnet", ...extra }, false);
+      const live = await launch("contract-live");
+      const wait = await launch("contract-wait");
+      const done = await launch("contract-done", { multi_turn_disabled: true });
+      const kill = await launch("contract-kill");
+      expect(live).toMatchObject({ name: "contract-live", workdir: p.workdir, model: "sonnet", session: { id: live.id } });
+      expect(["starting", "running"]).toContain(live.status);
+      for (const s of [live, wait, kill]) await waitForInput(String(s.id));
+      await waitForSession(String(done.id), "completed", (s) => s.state === "completed");
+
+      expect(await p.gw.rpc("claude-code.respond", { id: live.id, message: "now the contract-slow part" })).toMatchObject({ id: live.id, name: "contract-live", status: "running" });
+      await waitForSession(String(live.id), "running its second turn", (s) => s.state === "running" && s.turns === 1);
+
+      // Killed, with the old-shape param; then again, and a completed one: ok, "already".
+      const killed = await contract("claude-code.kill", { id: kill.id }, true);
+      expect(killed).toMatchObject({ id: kill.id, name: "contract-kill", status: "killed", message: `Session contract-kill [${String(kill.id)}] terminated`, session: { status: "killed" } });
+      expect(await contract("claude-code.kill", { id: kill.id }, true)).toMatchObject({ status: "killed", message: "Session already killed" });
+      expect(await contract("claude-code.kill", { session: done.name }, true)).toMatchObject({ id: done.id, status: "completed", message: "Session already completed" });
+      expect(await p.gw.rpcRaw("claude-code.kill", { session: wait.name, id: kill.id })).toMatchObject({ ok: false, error: { code: "INVALID_ARGUMENT", message: expect.stringMatching(/"session" and "id" are two names of one parameter/) } });
+
+      // One session in a chat's foreground: the list says so.
+      expect(await p.command("alice", "/claude_fg contract-wait")).toMatch(/is in the foreground here/);
+      const list = await contract("claude-code.sessions", { limit: 500 }, isEnded);
+      const byName = new Map((list.sessions as Array<Record<string, unknown>>).map((s) => [s.name, s]));
+      expect(list.count).toBe((list.sessions as unknown[]).length);
+      expect(Object.fromEntries(["contract-live", "contract-wait", "contract-done", "contract-kill"].map((n) => [n, byName.get(n)?.status]))).toEqual({
+        "contract-live": "running",
+        "contract-wait": "waiting",
+        "contract-done": "completed",
+        "contract-kill": "killed",
+      });
+      expect(byName.get("contract-wait")?.foreground).toBe(true);
+      expect(byName.get("contract-live")?.foreground).toBe(false);
+      for (const s of byName.values()) {
+        if (!String(s.name).startsWith("contract-")) continue;
+        expect(s.startedAt as number).toBeGreaterThanOrEqual(started - 1000);
+        expect(s.prompt).toBe(`please do ${String(s.name)}`);
+        expect(s.multiTurn).toBe(s.name !== "contract-done");
+        expect(s.model).toBe("sonnet");
+        if (isEnded(s)) expect(s.completedAt as number).toBeGreaterThanOrEqual(s.startedAt as number);
+      }
+      expect(await p.command("alice", "/claude_bg")).toMatch(/Moved to the background: contract-wait/);
+
+      for (const s of [live, wait, done, kill]) {
+        const out = await contract("claude-code.output", { id: s.id }, false);
+        expect(out).toMatchObject({ id: s.id, name: s.name, lineCount: (out.lines as string[]).length, result: `Done with ${String(s.name)}.` });
+        expect((out.lines as string[]).length).toBe((out.entries as unknown[]).length);
+        expect(out.lines as string[]).toContain(`✔ Done with ${String(s.name)}.`);
+      }
+
+      const stats = await contract("claude-code.stats", {}, false);
+      const inner = stats.stats as { launched: number; live: number; byStatus: Record<string, number>; totalCostUsd: number };
+      expect(stats).toMatchObject({ totalLaunched: inner.launched, totalCostUsd: inner.totalCostUsd, sessionsByStatus: { ...inner.byStatus, running: inner.live } });
+      expect(inner.live).toBeGreaterThanOrEqual(2);
+      expect(Object.keys(stats.costPerDay as object).every((d) => /^\d{4}-\d{2}-\d{2}$/.test(d))).toBe(true);
+
+      // The oracle can fail: today's kill payload without the flat fields would not pass.
+      expect(contractProblems({ session: killed.session, display: killed.display }, COMMUNITY_RPC["claude-code.kill"], true)).toEqual(
+        expect.arrayContaining(["payload.id: missing", "payload.status: missing", "payload.message: missing"]),
+      );
+    } finally {
+      p.claude.setHandler(undefined);
+      for (const name of ["contract-live", "contract-wait"]) await p.gw.rpc("claude-code.kill", { session: name });
+    }
+  }, 180_000);
+
+  it("a prompt typed in chat reaches Claude Code byte for byte: quotes, backslashes, a code fence, indentation, emoji", async () => {
+    // OpenClaw itself trims a command's first line and drops blank lines and indentation right
+    // after it, before any plugin sees the text; from the second line's first character on, the
+    // text is the user's.
+    const prompt = [
+      `verbatim-marker: run node -e "console.log('1+1')" and fix the "login" bug 🐛`,
+      "```js",
+      "function login(user) {",
+      "",
+      String.raw`    return user.name.replace(/\s+/g, "\") ;  // two  spaces`,
+      "}",
+      "```",
+      "  - keep the list\t(tabs too)",
+    ].join("\n");
+    p.claude.setHandler((req) => ((req.lastUserText ?? "").includes("verbatim-") ? { type: "text", text: "Noted." } : undefined));
+    try {
+      // WebChat's chat.send, as someone typing in the Control UI.
+      const reply = await p.gw.chatRun("agent:main:main", `/claude --name 'verbatim-task' --system "answer briefly, please" --workdir ${p.workdir} ${prompt}`);
+      expect(reply.text).toMatch(/Claude Code session verbatim-task \[[a-z2-9]{8}\] launched/);
+      await waitFor(() => claudeRequestsWith("verbatim-marker").length > 0, 30_000, "the prompt reaching the model");
+      const first = claudeRequestsWith("verbatim-marker")[0]!;
+      expect(first.lastUserText).toBe(prompt);
+      // A quoted flag value arrives whole.
+      expect(first.system).toContain("answer briefly, please");
+      await waitForInput("verbatim-task");
+
+      // A follow-up from a chat channel that starts with -- after --.
+      const followUp = ["-- is not a flag here: verbatim-follow-up", "'single' and \"double\"", "    C:\\temp\\x, indented"].join("\n");
+      expect(await p.command("alice", `/claude_respond -- verbatim-task ${followUp}`)).toMatch(/Sent to verbatim-task/);
+      await waitFor(() => claudeRequestsWith("verbatim-follow-up").length > 0, 30_000, "the follow-up reaching the model");
+      expect(claudeRequestsWith("verbatim-follow-up")[0]!.lastUserText).toBe(followUp);
+    } finally {
+      p.claude.setHandler(undefined);
+    }
+    await p.gw.rpc("claude-code.kill", { session: "verbatim-task" });
+  }, 120_000);
 });
