@@ -62,11 +62,17 @@ interface Running {
 
 export function createService(deps: ServiceDeps) {
   let running: Running | undefined;
+  /** The background part of start (store, recovery, orphan sweep, wiring); stop waits for it. */
+  let booting: Promise<void> | undefined;
   /** What this instance published; stop withdraws only that (the reference is shared by the process). */
   let published: PluginServices | undefined;
 
-  return {
+  const service = {
     id: SERVICE_ID,
+    /**
+     * Returns at once: the host starts services one after another, so the store, the recovery and
+     * the orphan sweep run in the background (boot); calls made meanwhile wait for them, bounded.
+     */
     async start(ctx: ServiceStartContext): Promise<void> {
       const logger = adaptLogger(ctx.logger);
       let config: PluginConfig;
@@ -78,6 +84,16 @@ export function createService(deps: ServiceDeps) {
         deps.services.fail(message);
         return;
       }
+      deps.services.starting();
+      // setImmediate: not even the store's open runs before start returns to the host.
+      booting = new Promise((resolve) => setImmediate(resolve)).then(() => service.boot(ctx, config, logger)).catch((err: unknown) => {
+        const message = `the service could not start: ${err instanceof Error ? err.message : String(err)}`;
+        logger.error(message);
+        deps.services.fail(message);
+      });
+    },
+    /** Opens the store, recovers the previous run and wires everything; then publishes the operations. */
+    async boot(ctx: ServiceStartContext, config: PluginConfig, logger: Logger): Promise<void> {
       let store: PluginStore<Owner>;
       try {
         store = openStore<Owner>({
@@ -165,6 +181,8 @@ export function createService(deps: ServiceDeps) {
       logger.info(`ready: up to ${config.maxSessions} sessions, permission mode ${config.permissionMode}, ${store.sessions.count()} sessions in the store`);
     },
     async stop(): Promise<void> {
+      await booting;
+      booting = undefined;
       if (published) deps.services.clear(published);
       published = undefined;
       const r = running;
@@ -181,4 +199,5 @@ export function createService(deps: ServiceDeps) {
       r.store.close();
     },
   };
+  return service;
 }

@@ -7,9 +7,8 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { REPO_ROOT, type GatewayHandle } from "../../test/e2e/harness/gateway.ts";
-import { descendantPids, rssKb, sleep } from "../../test/e2e/harness/processes.ts";
-import { BENCH_NOTIFY_MEMORY, BENCH_NOTIFY_RUN, type MemoryResponse, type RunResponse } from "./fixture/protocol.ts";
-import { sendViaCli, startNotifyGateway, waitForPluginService, type CliSendTiming } from "./setup.ts";
+import { BENCH_NOTIFY_RUN, type RunResponse } from "./fixture/protocol.ts";
+import { idleMemory, median, sendViaCli, startNotifyGateway, waitForPluginService, type CliSendTiming } from "./setup.ts";
 
 const { values } = parseArgs({
   options: {
@@ -33,12 +32,6 @@ function positiveInt(name: keyof typeof values): number {
 
 if (!existsSync(path.join(REPO_ROOT, "dist", "src", "index.js"))) {
   throw new Error("dist/ is missing: run `npm run build` first (npm run bench:notify does it for you)");
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** Nearest-rank percentile (with few samples, p99 is the maximum). */
@@ -83,40 +76,9 @@ async function withGateway<T>(withPlugin: boolean, body: (gw: GatewayHandle) => 
   }
 }
 
-interface IdleMemory {
-  rssKb: number;
-  treeRssKb: number;
-  heapUsedKb: number;
-  helpers: number;
-}
-
-/** After /readyz and a settle time: the median of a few samples of RSS and of the heap after GC. */
-async function idleMemory(gw: GatewayHandle): Promise<IdleMemory> {
-  progress(`idle memory: settling ${SETTLE_MS} ms, then ${SAMPLES} samples 1 s apart`);
-  await sleep(SETTLE_MS);
-  const rss: number[] = [];
-  const tree: number[] = [];
-  const heap: number[] = [];
-  let helpers = 0;
-  for (let i = 0; i < SAMPLES; i++) {
-    if (i > 0) await sleep(1000);
-    const m = await gw.rpc<MemoryResponse>(BENCH_NOTIFY_MEMORY);
-    if (m.pid !== gw.pid) throw new Error(`the fixture runs in pid ${m.pid}, not in the gateway process ${gw.pid}: RSS would measure the wrong process`);
-    if (!m.gcRan) throw new Error("the gateway did not get --expose-gc: heap figures would include garbage");
-    heap.push(m.heapUsedBytes / 1024);
-    // RSS is read after the GC, like the heap.
-    const own = gw.rssKb();
-    if (own === undefined) throw new Error("cannot read the gateway's RSS (Linux /proc needed)");
-    const children = descendantPids(gw.pid);
-    helpers = children.length;
-    rss.push(own);
-    tree.push(own + children.reduce((sum, pid) => sum + (rssKb(pid) ?? 0), 0));
-  }
-  return { rssKb: median(rss), treeRssKb: median(tree), heapUsedKb: median(heap), helpers };
-}
-
 const withPlugin = await withGateway(true, async (gw) => {
-  const memory = await idleMemory(gw);
+  progress(`idle memory: settling ${SETTLE_MS} ms, then ${SAMPLES} samples 1 s apart`);
+  const memory = await idleMemory(gw, SETTLE_MS, SAMPLES);
 
   progress(`in-process: ${MESSAGES} notices one after another (with and without the outbox), then ${MESSAGES} at once`);
   const sequential = await gw.rpc<RunResponse>(BENCH_NOTIFY_RUN, { count: MESSAGES, warmup: 20, to: TARGET, mode: "sequential" }, { timeoutMs: 120_000 });
@@ -149,7 +111,10 @@ const withPlugin = await withGateway(true, async (gw) => {
   return { memory, sequential, noOutbox, burst, burstInOrder, cli, cliRecordedBy: cli[0]?.record.pid === gw.pid ? "the gateway" : "the CLI process" };
 });
 
-const withoutPlugin = await withGateway(false, (gw) => idleMemory(gw));
+const withoutPlugin = await withGateway(false, (gw) => {
+  progress(`idle memory: settling ${SETTLE_MS} ms, then ${SAMPLES} samples 1 s apart`);
+  return idleMemory(gw, SETTLE_MS, SAMPLES);
+});
 
 const { sequential, noOutbox, burst, cli } = withPlugin;
 const inRecorded = sequential.samples.map((s) => s.recordedMs);

@@ -4,10 +4,10 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { REPO_ROOT, startGateway, type GatewayHandle, type JsonObject } from "../../test/e2e/harness/gateway.ts";
-import { sleep } from "../../test/e2e/harness/processes.ts";
+import { descendantPids, rssKb, sleep } from "../../test/e2e/harness/processes.ts";
 import type { RecordedOutbound } from "../../test/e2e/harness/test-channel.ts";
 import { TEST_CHANNEL_ID } from "../../test/e2e/fixtures/test-channel/protocol.ts";
-import { BENCH_NOTIFY_PLUGIN_ID } from "./fixture/protocol.ts";
+import { BENCH_NOTIFY_MEMORY, BENCH_NOTIFY_PLUGIN_ID, type MemoryResponse } from "./fixture/protocol.ts";
 
 export const PLUGIN_ID = "openclaw-claude-code-plugin";
 export const FIXTURE_DIR = fileURLToPath(new URL("./fixture/", import.meta.url));
@@ -17,6 +17,10 @@ export interface NotifyGatewayOptions {
   withPlugin: boolean;
   label: string;
   lockTimeoutMs?: number;
+  /** False when the caller holds the machine-wide gateway lock itself (default true). */
+  exclusive?: boolean;
+  /** Bound on reaching `/readyz` (the harness's default when absent). */
+  readyTimeoutMs?: number;
 }
 
 /**
@@ -34,6 +38,8 @@ export function startNotifyGateway(options: NotifyGatewayOptions): Promise<Gatew
     testChannel: true,
     env: { NODE_OPTIONS: "--expose-gc" },
     ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+    ...(options.exclusive !== undefined ? { exclusive: options.exclusive } : {}),
+    ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
   });
 }
 
@@ -80,4 +86,41 @@ export async function sendViaCli(gw: GatewayHandle, to: string, text: string): P
   // The CLI may exit a moment before the gateway's adapter has written the record.
   const record = await gw.waitForOutbound((r) => r.to === to && r.ok && r.text === text, 10_000, { after: before });
   return { recordedMs: record.time - spawnedAt, exitMs: cli.durationMs, record };
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export interface IdleMemory {
+  rssKb: number;
+  treeRssKb: number;
+  heapUsedKb: number;
+  helpers: number;
+}
+
+/** After a settle time: the median of a few samples of RSS and of the heap after GC (the fixture reads them in the gateway). */
+export async function idleMemory(gw: GatewayHandle, settleMs: number, samples: number): Promise<IdleMemory> {
+  await sleep(settleMs);
+  const rss: number[] = [];
+  const tree: number[] = [];
+  const heap: number[] = [];
+  let helpers = 0;
+  for (let i = 0; i < samples; i++) {
+    if (i > 0) await sleep(1000);
+    const m = await gw.rpc<MemoryResponse>(BENCH_NOTIFY_MEMORY);
+    if (m.pid !== gw.pid) throw new Error(`the fixture runs in pid ${m.pid}, not in the gateway process ${gw.pid}: RSS would measure the wrong process`);
+    if (!m.gcRan) throw new Error("the gateway did not get --expose-gc: heap figures would include garbage");
+    heap.push(m.heapUsedBytes / 1024);
+    // RSS is read after the GC, like the heap.
+    const own = gw.rssKb();
+    if (own === undefined) throw new Error("cannot read the gateway's RSS (Linux /proc needed)");
+    const children = descendantPids(gw.pid);
+    helpers = children.length;
+    rss.push(own);
+    tree.push(own + children.reduce((sum, pid) => sum + (rssKb(pid) ?? 0), 0));
+  }
+  return { rssKb: median(rss), treeRssKb: median(tree), heapUsedKb: median(heap), helpers };
 }

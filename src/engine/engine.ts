@@ -3,7 +3,6 @@
 // It knows the Agent SDK and nothing of OpenClaw.
 import { statSync } from "node:fs";
 import path from "node:path";
-import { query as sdkQuery } from "@anthropic-ai/claude-agent-sdk";
 import { buildChildEnv } from "./child-env.ts";
 import { systemClock, type Clock, type TimerHandle } from "./clock.ts";
 import { invalid, SessionError } from "./errors.ts";
@@ -61,6 +60,7 @@ export interface EngineOptions<TOwner = unknown> {
   logger?: Logger;
   newId?: () => string;
   isRoot?: () => boolean;
+  /** Default: the Agent SDK's query(), imported at the first launch. */
   queryFn?: QueryFunction;
   pathToClaudeCodeExecutable?: string;
   history?: SessionHistory;
@@ -91,9 +91,9 @@ export class SessionEngine<TOwner = unknown> {
   private readonly listeners = new Set<EngineListener<TOwner>>();
   private readonly stats: StatsRecorder;
   private opts: Required<
-    Omit<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "stats" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy" | "queueKeyOf" | "maxSessions" | "maxQueued">
+    Omit<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "stats" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy" | "queueKeyOf" | "maxSessions" | "maxQueued" | "queryFn">
   > &
-    Pick<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy">;
+    Pick<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy" | "queryFn">;
   /** Decided requests, so a late answer gets "already answered" rather than "unknown" (bounded). */
   private readonly decidedRequests = new Map<string, { sessionId: string; record: PermissionRecord }>();
   private shuttingDown = false;
@@ -119,7 +119,7 @@ export class SessionEngine<TOwner = unknown> {
       logger: options.logger ?? silentLogger,
       newId: options.newId ?? randomSessionId,
       isRoot: options.isRoot ?? (() => process.getuid?.() === 0),
-      queryFn: options.queryFn ?? (sdkQuery as QueryFunction),
+      queryFn: options.queryFn,
       pathToClaudeCodeExecutable: options.pathToClaudeCodeExecutable,
       history: options.history,
       exitGraceMs: options.exitGraceMs ?? 5000,

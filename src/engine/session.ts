@@ -14,6 +14,7 @@ import type {
   SpawnOptions,
   SpawnedProcess,
 } from "@anthropic-ai/claude-agent-sdk";
+import { loadAgentQuery, loadedAgentQuery } from "./agent-sdk.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import { SessionError } from "./errors.ts";
 import { InputQueue } from "./input-queue.ts";
@@ -48,7 +49,8 @@ export type QueryFunction = (params: { prompt: AsyncIterable<SDKUserMessage>; op
 export interface SessionDeps<TOwner> {
   clock: Clock;
   logger: Logger;
-  queryFn: QueryFunction;
+  /** undefined: the Agent SDK's query(), imported at the first start. */
+  queryFn: QueryFunction | undefined;
   emit: (event: SessionEvent<TOwner>) => void;
   idleTimeoutMs: number;
   outputLimits: OutputLimits;
@@ -250,14 +252,33 @@ export class Session<TOwner> {
   /** Spawns the CLI and starts consuming its messages (a queued session leaves the queue). Returns at once. */
   start(): void {
     if (this.status_ === "queued") this.status_ = "starting";
-    const options = this.buildOptions();
-    try {
-      this.query = this.deps.queryFn({ prompt: this.input, options });
-    } catch (err) {
-      this.finish({ kind: "error", message: errorMessage(err) });
+    const queryFn = this.deps.queryFn ?? loadedAgentQuery();
+    if (queryFn) {
+      this.loopDone = this.run(queryFn);
       return;
     }
-    this.loopDone = this.consume(this.query);
+    // The first launch of the process imports the SDK; the session stays "starting" meanwhile,
+    // and one killed or stopped before the import finished never spawns a process.
+    this.loopDone = loadAgentQuery().then(
+      (loaded) => {
+        if (isLive(this.status_)) return this.run(loaded);
+      },
+      (err: unknown) => {
+        if (isLive(this.status_)) this.finish({ kind: "error", message: `the Agent SDK could not be loaded: ${errorMessage(err)}` });
+      },
+    );
+  }
+
+  /** Spawns the CLI through `queryFn`; resolves when its message loop has ended. */
+  private run(queryFn: QueryFunction): Promise<void> {
+    const options = this.buildOptions();
+    try {
+      this.query = queryFn({ prompt: this.input, options });
+    } catch (err) {
+      this.finish({ kind: "error", message: errorMessage(err) });
+      return Promise.resolve();
+    }
+    return this.consume(this.query);
   }
 
   /** Sends a follow-up. With `interrupt`, the current turn is stopped first. */

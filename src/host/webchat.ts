@@ -3,7 +3,6 @@
 // session transcript as an assistant message; the gateway then pushes it to every browser showing
 // that session. A WebChat route therefore names the session key as its target.
 import { randomUUID } from "node:crypto";
-import { appendAssistantMirrorMessageByIdentity } from "openclaw/plugin-sdk/session-transcript-runtime";
 import type { Route } from "../config.ts";
 import type { HostConfig, HostRuntime } from "./sdk.ts";
 
@@ -22,6 +21,8 @@ export async function sendToWebchat(runtime: HostRuntime, route: Route, text: st
   // The transcript is addressed by the session's current id (it changes when the chat is reset).
   const sessionId = runtime.agent.session.getSessionEntry({ sessionKey })?.sessionId;
   if (!sessionId) throw new Error(`WebChat session ${sessionKey} does not exist (any more)`);
+  // Imported at the first WebChat notice: like channel-outbound, its module graph is heavy to load.
+  const { appendAssistantMirrorMessageByIdentity } = await import("openclaw/plugin-sdk/session-transcript-runtime");
   // A key of its own per notice: without one the host drops a text equal to the latest message.
   const result = await appendAssistantMirrorMessageByIdentity({ sessionKey, sessionId, text, idempotencyKey: `claude-code:${randomUUID()}`, config });
   if (!result.ok) throw new Error(`WebChat session ${sessionKey} did not take the message: ${result.reason}`);

@@ -230,7 +230,7 @@ function fallbackRoute(ctx: CommandContext): Route | undefined {
 export async function runCommand(spec: CommandSpec, services: ServicesRef, ctx: CommandContext, resolveConversation: ConversationResolver): Promise<{ text: string }> {
   let live: PluginServices | undefined;
   try {
-    live = services.get();
+    live = await services.ready();
     return { text: await spec.run(live, commandCaller(ctx, resolveConversation), ctx.args ?? "") };
   } catch (err) {
     const failure = toFailure(err, live?.logger ?? consoleLogger, `/${spec.name}`);

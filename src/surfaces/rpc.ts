@@ -118,7 +118,7 @@ export type RespondFn = (ok: boolean, payload?: unknown, error?: { code: string;
 export async function runRpc(method: RpcMethod, services: ServicesRef, params: unknown, respond: RespondFn): Promise<void> {
   let live: PluginServices | undefined;
   try {
-    live = services.get();
+    live = await services.ready();
     respond(true, await method.run(live, RPC_CALLER, params ?? {}));
   } catch (err) {
     const failure = toFailure(err, live?.logger ?? consoleLogger, method.name);

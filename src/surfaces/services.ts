@@ -7,20 +7,37 @@ export interface PluginServices {
   logger: Logger;
 }
 
+/** How long a call made while the service is still starting waits for it before answering "starting". */
+export const STARTING_WAIT_MS = 10_000;
+
 /** A late-bound reference to the running services: registration is synchronous, start is not. */
 export class ServicesRef {
   private current: PluginServices | undefined;
   private failure: string | undefined;
+  /** Set while the service starts in the background; settled by set() or fail(). */
+  private startup: { done: Promise<void>; settle: () => void } | undefined;
+
+  /** The service's start has begun: calls from now on wait for set() or fail() (bounded). */
+  starting(): void {
+    this.current = undefined;
+    this.failure = undefined;
+    if (this.startup) return;
+    let settle = (): void => {};
+    const done = new Promise<void>((resolve) => (settle = resolve));
+    this.startup = { done, settle };
+  }
 
   set(services: PluginServices | undefined): void {
     this.current = services;
     this.failure = undefined;
+    this.settleStartup();
   }
 
   /** The service could not start: every call answers with this reason. */
   fail(reason: string): void {
     this.current = undefined;
     this.failure = reason;
+    this.settleStartup();
   }
 
   /** Forgets `services` if they are still the current ones (a newer start may have replaced them). */
@@ -30,10 +47,30 @@ export class ServicesRef {
 
   get(): PluginServices {
     if (this.failure) throw new SessionError("UNAVAILABLE", `Claude Code sessions are unavailable: ${this.failure}`);
+    if (this.startup) {
+      throw new SessionError("UNAVAILABLE", "The Claude Code service is still starting (opening its store, recovering the previous run); try again in a few seconds.");
+    }
     if (!this.current) {
       throw new SessionError("UNAVAILABLE", "The Claude Code service is not running in this gateway yet (it starts with the gateway); try again in a moment.");
     }
     return this.current;
+  }
+
+  /** The running services; while the service is starting, waits for it up to `timeoutMs` first. */
+  async ready(timeoutMs = STARTING_WAIT_MS): Promise<PluginServices> {
+    const startup = this.startup;
+    if (startup) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([startup.done, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+    }
+    return this.get();
+  }
+
+  private settleStartup(): void {
+    const startup = this.startup;
+    this.startup = undefined;
+    startup?.settle();
   }
 }
 

@@ -243,7 +243,7 @@ export function createTools(services: ServicesRef, ctx: ToolCallerContext): Tool
     execute: async (_toolCallId: string, params: unknown): Promise<ToolResult> => {
       let live: PluginServices | undefined;
       try {
-        live = services.get();
+        live = await services.ready();
         const { text, details } = await spec.run(live, caller, params);
         return { content: [{ type: "text", text }], details };
       } catch (err) {

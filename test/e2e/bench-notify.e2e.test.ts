@@ -1,16 +1,21 @@
 // Smoke test of the notify benchmark (bench/notify): its fixture plugin still loads in a real
 // gateway beside our built plugin, its RPC drives the plugin's real notifier so every notice
-// reaches the test channel's adapter once and in order, and the old CLI path still sends. A
-// refactor that breaks the benchmark fails here instead of silently.
+// reaches the test channel's adapter once and in order, and the old CLI path still sends; the
+// first plugin call right after the gateway's ready is answered (bench:boot's measure). A
+// refactor that breaks the benchmarks fails here instead of silently.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { GatewayHandle } from "./harness/gateway.ts";
+import type { GatewayHandle, RpcResponse } from "./harness/gateway.ts";
 import { BENCH_NOTIFY_MEMORY, BENCH_NOTIFY_RUN, type MemoryResponse, type RunResponse } from "../../bench/notify/fixture/protocol.ts";
-import { sendViaCli, startNotifyGateway, waitForPluginService } from "../../bench/notify/setup.ts";
+import { idleMemory, sendViaCli, startNotifyGateway, waitForPluginService } from "../../bench/notify/setup.ts";
 
 let gw: GatewayHandle;
+/** The first claude-code.sessions, sent the moment the gateway is ready (as bench:boot does). */
+let firstSessions: Promise<{ res: RpcResponse; ms: number }>;
 
 beforeAll(async () => {
   gw = await startNotifyGateway({ withPlugin: true, label: "bench-notify-smoke", lockTimeoutMs: 300_000 });
+  const readyAt = Date.now();
+  firstSessions = gw.rpcRaw("claude-code.sessions", {}, { timeoutMs: 30_000 }).then((res) => ({ res, ms: Date.now() - readyAt }));
 }, 400_000);
 
 afterAll(async () => {
@@ -20,6 +25,13 @@ afterAll(async () => {
 const sentTo = (to: string) => gw.outbound().filter((r) => r.to === to);
 
 describe("bench/notify fixture in a real gateway", () => {
+  it("a call made as soon as the gateway is ready is answered: it waits for the service's background start, bounded", async () => {
+    const { res, ms } = await firstSessions;
+    expect(res.error?.message).toBeUndefined();
+    expect(res.ok).toBe(true);
+    expect(ms).toBeLessThan(10_000);
+  }, 40_000);
+
   it("the plugin's service runs beside the fixture (the memory comparison depends on it)", async () => {
     await waitForPluginService(gw);
     expect((await gw.rpcRaw("claude-code.stats")).ok).toBe(true);
@@ -72,6 +84,10 @@ describe("bench/notify fixture in a real gateway", () => {
     expect(m.gcRan).toBe(true);
     expect(m.heapUsedBytes).toBeGreaterThan(0);
     expect(m.rssBytes).toBeGreaterThan(m.heapUsedBytes);
+    // bench:notify's and bench:boot's reading of them.
+    const idle = await idleMemory(gw, 0, 1);
+    expect(idle.heapUsedKb).toBeGreaterThan(0);
+    expect(idle.rssKb * 1024).toBeGreaterThan(idle.heapUsedKb * 1024);
   }, 30_000);
 
   it("old way: `openclaw message send` delivers the same text to the same conversation", async () => {

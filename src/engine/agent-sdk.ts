@@ -1,0 +1,19 @@
+// The Agent SDK's query(), imported at the first launch: the SDK takes ~0.3–0.5 s and ~7 MB of
+// heap to import (docs/architecture.md, "Boot cost"), which a gateway should not pay at plugin
+// load, nor at all while no session runs.
+import type { QueryFunction } from "./session.ts";
+
+let loaded: QueryFunction | undefined;
+let loading: Promise<QueryFunction> | undefined;
+
+/** query() once it has been imported; undefined before. */
+export function loadedAgentQuery(): QueryFunction | undefined {
+  return loaded;
+}
+
+/** Imports the SDK once; a failed import is tried again on the next call. */
+export function loadAgentQuery(): Promise<QueryFunction> {
+  loading ??= import("@anthropic-ai/claude-agent-sdk").then((sdk) => (loaded = sdk.query as QueryFunction));
+  loading.catch(() => (loading = undefined));
+  return loading;
+}
