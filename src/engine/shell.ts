@@ -75,13 +75,11 @@ function note(out: ShellAnalysis, hazard: string, hidden = false): void {
 
 function walkScript(script: Unbash.ParsedScript, ctx: Walk): void {
   for (const e of script.errors ?? []) note(ctx.out, `the command could not be parsed (${e.message})`, true);
-  for (const child of childrenOf(script)) walk(child, ctx);
+  eachChild(script, ctx);
 }
 
-function childrenOf(node: Node): Node[] {
-  const kids: Node[] = [];
-  load().forEachChild(node, (c) => kids.push(c));
-  return kids;
+function eachChild(node: Node, ctx: Walk): void {
+  load().forEachChild(node, (c) => walk(c, ctx));
 }
 
 function walk(node: Node, ctx: Walk): void {
@@ -107,7 +105,7 @@ function walk(node: Node, ctx: Walk): void {
     default:
       break;
   }
-  for (const child of childrenOf(node)) walk(child, ctx);
+  eachChild(node, ctx);
 }
 
 function simpleCommand(cmd: Unbash.Command, ctx: Walk): void {
@@ -118,7 +116,7 @@ function simpleCommand(cmd: Unbash.Command, ctx: Walk): void {
   words.push(...args);
   if (words.length > 0) ctx.out.commands.push(words.join(" "));
   // Substitutions and redirections inside the words and assignments.
-  for (const child of childrenOf(cmd)) walk(child, ctx);
+  eachChild(cmd, ctx);
   if (!cmd.name) return;
   if (!isLiteral(cmd.name)) {
     note(ctx.out, `a command name computed at run time (${clip(cmd.name.text)})`, true);
@@ -168,7 +166,7 @@ function isLiteral(word: Unbash.Word): boolean {
 function redirect(r: Unbash.Redirect, ctx: Walk): void {
   const target = r.target;
   if (!target) return;
-  for (const part of childrenOf(target)) walk(part, ctx);
+  eachChild(target, ctx);
   // Duplicating a descriptor (2>&1, >&-) touches no file.
   if ((r.operator === ">&" || r.operator === "<&") && /^(\d+|-)$/.test(target.value)) return;
   if (!isLiteral(target)) {
