@@ -102,6 +102,10 @@ function walk(node: Node, ctx: Walk): void {
     case "Redirect":
       redirect(node, ctx);
       return;
+    case "Word":
+      // Only a `$`, a backquote or `<(`/`>(` can start a substitution: skip resolving plain words' parts.
+      if (!/[$`<>]/.test(node.text)) return;
+      break;
     default:
       break;
   }
@@ -158,6 +162,7 @@ function runsAnother(name: string, args: readonly Unbash.CommandArgument[], ctx:
 
 /** A word with no expansion of any kind: its value is exactly what runs. */
 function isLiteral(word: Unbash.Word): boolean {
+  if (!/[$`*?[{~\\'"]/.test(word.text)) return true; // plain characters only: nothing to expand
   return (word.parts ?? []).every(
     (p) => p.type === "Literal" || p.type === "SingleQuoted" || p.type === "AnsiCQuoted" || (p.type === "DoubleQuoted" && p.parts.every((c) => c.type === "Literal")),
   );
