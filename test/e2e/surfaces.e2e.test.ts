@@ -63,13 +63,13 @@ let p: PluginGateway;
 beforeAll(async () => {
   p = await startPluginGateway({
     label: "surfaces",
-    lockTimeoutMs: 360_000,
+    lockTimeoutMs: 1_800_000,
     // A config value every launch without its own mode must honour, and the ceiling for agents'
     // launches (read-only commands such as echo still run unasked); operators may pass any mode.
     pluginConfig: { skipSafetyChecks: true, maxAutoResponds: 2, permissionMode: "default" },
     agents: { entries: { main: { default: true }, beta: {} } },
   });
-}, 420_000);
+}, 1_860_000);
 
 afterAll(async () => {
   await p?.close();
