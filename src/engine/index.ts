@@ -10,19 +10,25 @@ export { emptyStatsState, StatsRecorder, type StatsSnapshot, type StatsState, ty
 export { nameFromPrompt, looksLikeUuid } from "./names.ts";
 export { summarizeToolInput } from "./tool-summary.ts";
 export {
-  createPolicy,
   outcomeText,
-  parseRule,
   describeRequest,
+  MAX_SESSION_RULE_COMMAND_BYTES,
   type PermissionAnswer,
   type PermissionOutcome,
-  type PermissionPolicy,
   type PermissionRecord,
   type PermissionRequest,
-  type PermissionRule,
   type Question,
   type RequestKind,
 } from "./permissions.ts";
+export {
+  createPolicy,
+  parseRule,
+  type PermissionPolicy,
+  type PermissionRule,
+  type PolicyContext,
+  type PolicyRules,
+  type PolicyVerdict,
+} from "./policy.ts";
 export {
   isLive,
   holdsSlot,
@@ -31,6 +37,7 @@ export {
   LIVE_STATUSES,
   TERMINAL_STATUSES,
   PERMISSION_MODES,
+  isMorePermissive,
   type EndReason,
   type LaunchRequest,
   type LiveStatus,

@@ -1,6 +1,6 @@
 // Permission requests from Claude Code (tool approvals, Claude's own questions, plans to approve):
-// what a request says to a person, the decisions they can make, the policy rules applied before
-// anyone is asked, and the record of every decision.
+// what a request says to a person, the decisions they can make, and the record of every decision.
+// The operator's rules applied before anyone is asked are in policy.ts.
 import type { PermissionUpdate } from "@anthropic-ai/claude-agent-sdk";
 import { summarizeToolInput } from "./tool-summary.ts";
 
@@ -27,8 +27,10 @@ export interface PermissionRequest {
   tool: string;
   /** One line: "Bash — npm test". */
   summary: string;
-  /** More to judge by: the full command, a diff preview of an edit, the plan. */
+  /** More to judge by: the command (head and tail when long), a diff preview of an edit, the plan. */
   detail: string | undefined;
+  /** The whole command when `detail` shows only its head and tail (also in the session's output). */
+  fullText: string | undefined;
   /** Claude's questions (kind "question"). */
   questions: Question[] | undefined;
   /** What "allow for this session" would allow, or undefined when it is not offered. */
@@ -85,72 +87,19 @@ export interface PermissionRecord {
   at: number;
 }
 
-export type PolicyDecision = "allow" | "deny" | "ask";
-
-/** The config's rules, applied before anyone is asked. */
-export type PermissionPolicy = (tool: string, input: Record<string, unknown>) => { decision: PolicyDecision; rule: string | undefined };
-
-/** A rule like `Bash(npm test*)`, `Write(*.md)`, `WebFetch` (every call of the tool). */
-export interface PermissionRule {
-  text: string;
-  tool: string;
-  /** A glob over the call's main argument (command, path, url…); undefined matches every call. */
-  pattern: RegExp | undefined;
-}
-
-const RULE_SHAPE = /^([A-Za-z][A-Za-z0-9_.:-]*)(?:\((.*)\))?$/s;
-
-/** Parses a rule; throws an Error saying what is wrong. */
-export function parseRule(text: string): PermissionRule {
-  const trimmed = text.trim();
-  const m = RULE_SHAPE.exec(trimmed);
-  if (!m) throw new Error(`"${text}" is not a rule; write Tool or Tool(pattern), e.g. "Bash(npm test*)" or "Write(*.md)"`);
-  const tool = m[1]!;
-  const inner = m[2];
-  if (inner !== undefined && inner.trim() === "") throw new Error(`"${text}" has an empty pattern; write ${tool} alone to match every call`);
-  return { text: trimmed, tool, pattern: inner === undefined ? undefined : globToRegExp(inner.trim()) };
-}
-
-/** `*` matches anything (spaces and slashes too), `?` one character; the rest is literal. */
-function globToRegExp(glob: string): RegExp {
-  let source = "";
-  for (const ch of glob) {
-    if (ch === "*") source += ".*";
-    else if (ch === "?") source += ".";
-    else source += ch.replace(/[\\^$.|+()[\]{}]/g, "\\$&");
-  }
-  return new RegExp(`^${source}$`, "s");
-}
-
-/** The argument a rule's pattern is matched against, by tool. */
-export function ruleSubject(tool: string, input: Record<string, unknown>): string {
-  for (const key of ["command", "file_path", "notebook_path", "path", "url", "pattern", "query"]) {
-    const v = input[key];
-    if (typeof v === "string") return v;
-  }
-  return tool === "ExitPlanMode" ? "plan" : "";
-}
-
-export function ruleMatches(rule: PermissionRule, tool: string, input: Record<string, unknown>): boolean {
-  if (rule.tool !== tool) return false;
-  if (!rule.pattern) return true;
-  const subject = ruleSubject(tool, input);
-  // Paths match by their full form or by their base name ("Write(*.md)").
-  return rule.pattern.test(subject) || (subject.includes("/") && rule.pattern.test(subject.slice(subject.lastIndexOf("/") + 1)));
-}
-
-/** Deny rules win over ask rules, which win over allow rules; no match means ask. */
-export function createPolicy(rules: { allow: readonly PermissionRule[]; deny: readonly PermissionRule[]; ask: readonly PermissionRule[] }): PermissionPolicy {
-  return (tool, input) => {
-    for (const [decision, list] of [["deny", rules.deny], ["ask", rules.ask], ["allow", rules.allow]] as const) {
-      const hit = list.find((r) => ruleMatches(r, tool, input));
-      if (hit) return { decision, rule: hit.text };
-    }
-    return { decision: "ask", rule: undefined };
-  };
-}
-
 const MAX_DETAIL = 1500;
+/** A command longer than this is shown as its head and tail, with the length left out between. */
+const COMMAND_HEAD = 1000;
+const COMMAND_TAIL = 400;
+/** A command over this many bytes can be allowed once only: a session-wide rule must be readable. */
+export const MAX_SESSION_RULE_COMMAND_BYTES = 4096;
+
+/** A long command as its head and tail with the number of characters between, so the end is never hidden. */
+export function headAndTail(text: string): string {
+  if (text.length <= MAX_DETAIL) return text;
+  const omitted = text.length - COMMAND_HEAD - COMMAND_TAIL;
+  return `${text.slice(0, COMMAND_HEAD)}\n… ${omitted} characters not shown (the whole command is in the session's output) …\n${text.slice(-COMMAND_TAIL)}`;
+}
 
 function clip(text: string, max = MAX_DETAIL): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
@@ -231,19 +180,22 @@ export function describeRequest(
   input: Record<string, unknown>,
   suggestions: readonly PermissionUpdate[] | undefined,
   lastText = "",
-): Pick<PermissionRequest, "kind" | "summary" | "detail" | "questions" | "sessionScope"> {
+): Pick<PermissionRequest, "kind" | "summary" | "detail" | "fullText" | "questions" | "sessionScope"> {
   if (tool === "AskUserQuestion") {
     const questions = parseQuestions(input);
-    return { kind: "question", summary: questions[0]?.question ?? "Claude has a question", detail: undefined, questions, sessionScope: undefined };
+    return { kind: "question", summary: questions[0]?.question ?? "Claude has a question", detail: undefined, fullText: undefined, questions, sessionScope: undefined };
   }
   if (tool === "ExitPlanMode") {
     const plan = typeof input.plan === "string" && input.plan.trim() ? input.plan : lastText.trim() || undefined;
-    return { kind: "plan", summary: "Claude has a plan and asks to start on it", detail: plan ? clip(plan, 3000) : undefined, questions: undefined, sessionScope: undefined };
+    return { kind: "plan", summary: "Claude has a plan and asks to start on it", detail: plan ? clip(plan, 3000) : undefined, fullText: undefined, questions: undefined, sessionScope: undefined };
   }
   const summary = summarizeToolInput(tool, input);
   const command = typeof input.command === "string" ? input.command : undefined;
-  const detail = editPreview(tool, input) ?? (command && command.length > 100 ? clip(command) : undefined);
-  return { kind: "tool", summary, detail, questions: undefined, sessionScope: sessionScopeOf(suggestions) };
+  const detail = editPreview(tool, input) ?? (command && command.length > 100 ? headAndTail(command) : undefined);
+  const fullText = command !== undefined && command.length > MAX_DETAIL ? command : undefined;
+  // A session-wide approval of a command nobody can read in one message is not offered.
+  const tooLong = command !== undefined && Buffer.byteLength(command) > MAX_SESSION_RULE_COMMAND_BYTES;
+  return { kind: "tool", summary, detail, fullText, questions: undefined, sessionScope: tooLong ? undefined : sessionScopeOf(suggestions) };
 }
 
 /** Matches answers to questions: an option's number or label (case-insensitive), else free text. */

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import type {
   CanUseTool,
+  HookCallback,
   Options,
   PermissionResult,
   PermissionUpdate,
@@ -22,15 +23,16 @@ import type { Logger } from "./logger.ts";
 import { OutputBuffer, type OutputKind, type OutputLimits } from "./output-buffer.ts";
 import {
   describeRequest,
+  MAX_SESSION_RULE_COMMAND_BYTES,
   outcomeText,
   resolveAnswers,
   sessionOnly,
   type PermissionAnswer,
   type PermissionOutcome,
-  type PermissionPolicy,
   type PermissionRecord,
   type PermissionRequest,
 } from "./permissions.ts";
+import type { PermissionPolicy, PolicyVerdict } from "./policy.ts";
 import { summarizeToolInput } from "./tool-summary.ts";
 import {
   isLive,
@@ -211,6 +213,13 @@ export class Session<TOwner> {
           throw new SessionError("INVALID_ARGUMENT", `Request ${id} is a question: answer it with one of its options, not allow/deny.`);
         }
         const forSession = answer.scope === "session";
+        const command = typeof p.input.command === "string" ? p.input.command : "";
+        if (forSession && Buffer.byteLength(command) > MAX_SESSION_RULE_COMMAND_BYTES) {
+          throw new SessionError(
+            "INVALID_ARGUMENT",
+            `Request ${id} runs a command of ${Buffer.byteLength(command)} bytes, over 4 KiB: it can be allowed once only, after reading it whole in the session's output (claude_output with full: true).`,
+          );
+        }
         if (forSession && (request.kind !== "tool" || !p.suggestions?.length)) {
           throw new SessionError("INVALID_ARGUMENT", `Request ${id} cannot be allowed for the whole session; allow it once instead.`);
         }
@@ -389,6 +398,11 @@ export class Session<TOwner> {
     };
     // Without bypass, Claude Code asks before acting; the asks come here and go to people.
     if (init.permissionMode !== "bypassPermissions") options.canUseTool = this.canUseTool;
+    // Deny rules hold in every mode, for allowed tools, read-only commands and after "allow for
+    // this session": the hook runs before Claude Code's own permission checks, and a failing hook blocks.
+    const policy = this.deps.permissionPolicy;
+    if (policy?.hasDenyRules) options.hooks = { PreToolUse: [{ hooks: [this.preToolUse], onFailure: "block" }] };
+    if (policy?.deniedTools.length) options.disallowedTools = [...policy.deniedTools];
     if (init.permissionMode === "bypassPermissions") options.allowDangerouslySkipPermissions = true;
     if (init.model !== undefined) options.model = init.model;
     if (init.maxBudgetUsd !== undefined) options.maxBudgetUsd = init.maxBudgetUsd;
@@ -580,26 +594,38 @@ export class Session<TOwner> {
     this.deps.emit({ type: "ended", session: this.snapshot(), status, reason });
   }
 
+  /** Before every tool call, whatever the mode: the operator's deny rules, each block audited. */
+  private readonly preToolUse: HookCallback = (input) => {
+    if (input.hook_event_name !== "PreToolUse") return Promise.resolve({});
+    const toolInput = typeof input.tool_input === "object" && input.tool_input !== null ? (input.tool_input as Record<string, unknown>) : {};
+    const verdict = this.deps.permissionPolicy?.denies(input.tool_name, toolInput, { workdir: this.init.workdir });
+    if (!verdict) return Promise.resolve({});
+    this.recordPolicy(verdict, "tool", input.tool_name, summarizeToolInput(input.tool_name, toolInput));
+    return Promise.resolve({
+      hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision: "deny", permissionDecisionReason: denialMessage(verdict) },
+    });
+  };
+
+  private recordPolicy(verdict: PolicyVerdict, kind: PermissionRequest["kind"], tool: string, summary: string): void {
+    const allow = verdict.decision === "allow";
+    this.record({
+      requestId: "-",
+      kind,
+      tool,
+      summary,
+      outcome: allow ? "policy_allowed" : "policy_denied",
+      by: verdict.rule ? `policy ${verdict.rule}` : "policy",
+      note: verdict.reason,
+    });
+  }
+
   /** The SDK's permission callback: policy first, then a pending request people answer. */
   private readonly canUseTool: CanUseTool = (tool, input, options) => {
     const described = describeRequest(tool, input, options.suggestions, this.lastText);
-    const verdict = described.kind === "tool" ? this.deps.permissionPolicy?.(tool, input) : undefined;
+    const verdict = described.kind === "tool" ? this.deps.permissionPolicy?.evaluate(tool, input, { workdir: this.init.workdir }) : undefined;
     if (verdict && verdict.decision !== "ask") {
-      const allow = verdict.decision === "allow";
-      this.record({
-        requestId: "-",
-        kind: described.kind,
-        tool,
-        summary: described.summary,
-        outcome: allow ? "policy_allowed" : "policy_denied",
-        by: `policy ${verdict.rule ?? ""}`.trim(),
-        note: undefined,
-      });
-      return Promise.resolve(
-        allow
-          ? { behavior: "allow", updatedInput: input }
-          : { behavior: "deny", message: `Denied by the operator's policy (${verdict.rule}). Do not retry this; find another way or ask the user.` },
-      );
+      this.recordPolicy(verdict, described.kind, tool, described.summary);
+      return Promise.resolve(verdict.decision === "allow" ? { behavior: "allow", updatedInput: input } : { behavior: "deny", message: denialMessage(verdict) });
     }
     if (!isLive(this.status_)) return Promise.resolve({ behavior: "deny", message: "The session has ended." });
     const now = this.deps.clock.now();
@@ -625,6 +651,8 @@ export class Session<TOwner> {
       });
       this.cancelIdleTimer();
       this.status_ = "waiting";
+      // The notice shows a long command's head and tail; the whole of it is readable here.
+      if (request.fullText !== undefined) this.appendOutput("permission", `request ${request.id} asks to run this ${request.fullText.length}-character command:\n${request.fullText}`, tool);
       this.deps.emit({ type: "permission_request", session: this.snapshot(), request });
     });
   };
@@ -671,6 +699,11 @@ export class Session<TOwner> {
     child.kill("SIGKILL");
     await withTimeout(this.childExit, 5000);
   }
+}
+
+function denialMessage(verdict: PolicyVerdict): string {
+  const why = verdict.rule ? `the operator's policy (${verdict.rule})` : "the operator's policy";
+  return `Denied by ${why}${verdict.reason ? `: ${verdict.reason}` : ""}. Do not retry this; find another way or ask the user.`;
 }
 
 function toolResultText(content: unknown): string {

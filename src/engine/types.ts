@@ -23,6 +23,13 @@ export function holdsSlot(status: SessionStatus): boolean {
 
 export type PermissionMode = "default" | "plan" | "acceptEdits" | "bypassPermissions";
 export const PERMISSION_MODES: readonly PermissionMode[] = ["default", "plan", "acceptEdits", "bypassPermissions"];
+/** From the strictest to the most permissive: the operator's mode is a ceiling for agents. */
+const PERMISSIVENESS: readonly PermissionMode[] = ["plan", "default", "acceptEdits", "bypassPermissions"];
+
+/** Whether `mode` lets Claude Code do more unasked than `than`. */
+export function isMorePermissive(mode: PermissionMode, than: PermissionMode): boolean {
+  return PERMISSIVENESS.indexOf(mode) > PERMISSIVENESS.indexOf(than);
+}
 
 /** Why a session ended. Each terminal status has its own reasons. */
 export type EndReason =

@@ -128,7 +128,8 @@ export function permissionNotice(s: Snap, r: PermissionRequest): { text: string;
       };
     }
     case "tool": {
-      const detail = r.detail ? `\n${fenced(r.detail)}` : "";
+      const whole = r.fullText !== undefined ? `\nWhole command (${r.fullText.length} characters): /claude_output ${s.name} --full` : "";
+      const detail = r.detail ? `\n${fenced(r.detail)}${whole}` : "";
       const session = r.sessionScope ? ` · for this session (${r.sessionScope}): /claude_allow ${r.id} --session` : "";
       const buttons: NoticeButton[] = [{ label: "Allow once", command: `/claude_allow ${r.id}` }];
       if (r.sessionScope) buttons.push({ label: "Allow for session", command: `/claude_allow ${r.id} --session` });
@@ -145,13 +146,14 @@ export function permissionNotice(s: Snap, r: PermissionRequest): { text: string;
   }
 }
 
-/** Tells the conversation how a request ended when it did not answer it itself (timeout, the agent). */
+/**
+ * Tells the conversation how a request ended when it did not answer it itself: a timeout, or the
+ * agent deciding on its own ("allowed once by agent main: Bash — npm test"), so nothing is approved unseen.
+ */
 export function decisionNotice(s: Snap, d: PermissionRecord): string {
-  const how =
-    d.outcome === "expired"
-      ? "denied: nobody answered in time (Claude was told)"
-      : `${outcomeText(d.outcome)} by ${d.by}${d.note ? ` (${firstLine(d.note, 200)})` : ""}`;
-  return `🔐 ${s.name} [${s.id}] request ${d.requestId} (${d.summary}): ${how}`;
+  if (d.outcome === "expired") return `🔐 ${s.name} [${s.id}] request ${d.requestId} (${d.summary}): denied: nobody answered in time (Claude was told)`;
+  const note = d.note ? ` (${firstLine(d.note, 200)})` : "";
+  return `🔐 ${s.name} [${s.id}] ${outcomeText(d.outcome)} by ${d.by}: ${d.summary}${note} · request ${d.requestId}`;
 }
 
 /** What the woken agent reads when its session asks for permission or has a question. */
@@ -169,7 +171,7 @@ export function permissionWakeText(s: Snap, r: PermissionRequest, autoRespondsLe
       : `claude_permit {"request": "${r.id}", "decision": "allow" | ${r.sessionScope ? `"allow_session" | ` : ""}"deny", "note": "…"}`;
   return (
     `[claude-code] Claude Code session ${id} ${what} (request ${r.id}). ` +
-    `Next: if the user's autonomy rules let you decide, call ${how} (${autoRespondsLeft} automatic replies left); ` +
+    `Next: if the user's autonomy rules let you decide, call ${how} (${autoRespondsLeft} automatic replies left; your decision is recorded as yours and announced in the chat); ` +
     `otherwise forward it to the user, who can answer with /claude_allow ${r.id} or /claude_deny ${r.id}. Unanswered by ${clock(r.expiresAt)} it is denied.`
   );
 }

@@ -3,13 +3,17 @@
 import { agentEnvFor, isUnder, type PluginConfig } from "../config.ts";
 import {
   createPolicy,
+  invalid,
   isLive,
+  isMorePermissive,
+  parseRule,
   looksLikeUuid,
   type PermissionPolicy,
   reasonText,
   SessionError,
   type PermissionAnswer,
   type PermissionRecord,
+  type PermissionRule,
   type PermissionRequest,
   type SessionStatus,
   type OutputEntry,
@@ -143,6 +147,7 @@ export class Operations {
   private preLaunchChecks: PreLaunchCheck | undefined;
   private readonly stored: StoredSessions | undefined;
   private readonly transcripts: TranscriptReader | undefined;
+  private policy: PermissionPolicy;
   /** Agent replies in a row per session, reset when a person replies. */
   private readonly autoResponds = new Map<string, number>();
 
@@ -153,16 +158,20 @@ export class Operations {
     this.preLaunchChecks = deps.preLaunchChecks;
     this.stored = deps.stored;
     this.transcripts = deps.transcripts;
+    this.policy = createPolicy(deps.config.permissionPolicy);
   }
 
   /** A config edit: new values apply to the operations from now on. */
   setConfig(config: PluginConfig, preLaunchChecks: PreLaunchCheck | undefined): void {
     this.config = config;
     this.preLaunchChecks = preLaunchChecks;
+    this.policy = createPolicy(config.permissionPolicy);
   }
 
   async launch(caller: Caller, raw: unknown): Promise<LaunchResult> {
     const input = parseLaunchInput(raw);
+    // People may pick any mode and tools; an agent stays within what the operator configured.
+    const allowedTools = caller.kind === "agent" ? this.agentAllowedTools(input) : input.allowedTools;
     if (input.resumeSessionId !== undefined) this.assertResumable(caller, input.resumeSessionId);
     if (caller.kind === "agent" && !this.config.skipSafetyChecks && this.preLaunchChecks) await this.preLaunchChecks(caller, input);
     const owner: Owner = { agentId: caller.agentId, route: caller.route, sessionKey: caller.sessionKey, origin: caller.kind === "agent" ? "tool" : caller.origin };
@@ -173,7 +182,7 @@ export class Operations {
       model: input.model ?? this.config.defaultModel,
       maxBudgetUsd: input.maxBudgetUsd ?? this.config.defaultBudgetUsd,
       systemPrompt: input.systemPrompt,
-      allowedTools: input.allowedTools,
+      allowedTools,
       permissionMode: input.permissionMode ?? this.config.permissionMode,
       multiTurnDisabled: input.multiTurnDisabled,
       resume: input.resumeSessionId,
@@ -181,6 +190,45 @@ export class Operations {
       owner,
     });
     return { session };
+  }
+
+  /**
+   * An agent's mode may be the operator's or stricter, and its allowed_tools may only name
+   * read-only tools or rules the operator's allow list already has. Returns what Claude Code gets:
+   * the read-only entries; the others are already decided by the operator's rules, which are
+   * shell-aware where Claude Code's own matching of the same text might not be.
+   */
+  private agentAllowedTools(input: LaunchInput): string[] | undefined {
+    const ceiling = this.config.permissionMode;
+    if (input.permissionMode !== undefined && isMorePermissive(input.permissionMode, ceiling)) {
+      throw new SessionError(
+        "FORBIDDEN",
+        `launch: permission_mode "${input.permissionMode}" is more permissive than the operator allows agents ("${ceiling}", the plugin's permissionMode); launch with "${ceiling}" or a stricter mode, or leave permission_mode out. Only the user can launch with a wider mode (/claude --mode ${input.permissionMode} …).`,
+        { allowedMode: ceiling },
+      );
+    }
+    if (input.allowedTools === undefined) return undefined;
+    const refused: string[] = [];
+    const passed: string[] = [];
+    for (const entry of input.allowedTools) {
+      let rule: PermissionRule;
+      try {
+        rule = parseRule(entry);
+      } catch (err) {
+        throw invalid(`launch: allowed_tools entry ${JSON.stringify(entry)}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      if (READ_ONLY_TOOLS.has(rule.tool)) passed.push(entry);
+      else if (!this.policy.allowsRule(rule)) refused.push(entry);
+    }
+    if (refused.length > 0) {
+      const allowed = this.config.permissionPolicy.allow.map((r) => r.text);
+      throw new SessionError(
+        "FORBIDDEN",
+        `launch: allowed_tools may name only read-only tools (${[...READ_ONLY_TOOLS].join(", ")}) or rules the operator's permissionPolicy.allow already has (${allowed.length ? allowed.join(", ") : "none"}); not allowed: ${refused.map((e) => JSON.stringify(e)).join(", ")}. Leave them out (Claude Code will ask when it needs them), or ask the user to add them to permissionPolicy.allow.`,
+        { refused },
+      );
+    }
+    return passed;
   }
 
   async resume(caller: Caller, raw: unknown): Promise<LaunchResult> {
@@ -214,8 +262,14 @@ export class Operations {
     if (!session || !this.canSee(caller, session)) {
       throw new SessionError("NOT_FOUND", `No permission request "${input.request}" on a session of yours. Pending requests are listed with each session (claude_sessions).`);
     }
-    const count = this.nextAutoRespond(caller, session, input.userInitiated, "claude_permit");
-    const by = caller.kind === "agent" && input.userInitiated ? `user via agent ${caller.agentId}` : callerLabel(caller);
+    if (caller.kind === "agent" && input.userInitiated) {
+      throw invalid(
+        'permit: "userInitiated" applies to claude_respond only; a decision through claude_permit is always recorded as yours, counted against maxAutoResponds and announced in the chat. Leave it out, or let the user answer with /claude_allow or /claude_deny.',
+      );
+    }
+    // The agent's decision is the agent's, whoever it says asked for it.
+    const count = this.nextAutoRespond(caller, session, false, "claude_permit");
+    const by = callerLabel(caller);
     const answer: PermissionAnswer =
       input.decision === "answer"
         ? { kind: "answer", answers: input.answers ?? [] }
@@ -258,10 +312,11 @@ export class Operations {
     const count = (this.autoResponds.get(target.id) ?? 0) + 1;
     const max = this.config.maxAutoResponds;
     if (count > max) {
-      throw new SessionError(
-        "LIMIT_REACHED",
-        `You have answered session "${target.name}" ${max} times in a row without the user (maxAutoResponds = ${max}). Ask the user what to do, then call ${tool} with userInitiated: true.`,
-      );
+      const next =
+        tool === "claude_permit"
+          ? "Forward the request to the user, who answers with /claude_allow or /claude_deny (a reply from the user resets the count)."
+          : `Ask the user what to do, then call ${tool} with userInitiated: true.`;
+      throw new SessionError("LIMIT_REACHED", `You have answered session "${target.name}" ${max} times in a row without the user (maxAutoResponds = ${max}). ${next}`);
     }
     return count;
   }
@@ -454,12 +509,15 @@ export class Operations {
   }
 }
 
-/** What is kept of a session's output once it has left memory: its last result. */
+/** Tools that change nothing: an agent may let Claude Code use them unasked. */
+const READ_ONLY_TOOLS: ReadonlySet<string> = new Set(["Read", "Glob", "Grep", "LS", "NotebookRead", "WebSearch", "TodoWrite"]);
+
 /** Entries before a page that starts after `since`: those up to `since`. */
 function pageEarlier(entries: readonly OutputEntry[], since: number): number {
   return entries.length ? (entries[0]?.seq ?? since + 1) - 1 : since;
 }
 
+/** What is kept of a session's output when it has no transcript: its last result. */
 function keptResult(s: Snapshot): OutputEntry[] {
   return s.lastResult ? [{ seq: s.lastSeq, at: s.endedAt ?? s.createdAt, kind: "result", text: s.lastResult }] : [];
 }

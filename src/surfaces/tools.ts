@@ -214,7 +214,7 @@ const SPECS: readonly Spec[] = [
     name: "claude_permit",
     label: "Answer Claude Code's permission request",
     description:
-      "Answer a request from one of your Claude Code sessions: allow a tool call once or for the rest of the session, deny it (the note is told to Claude), answer Claude's question, or approve / revise / reject its plan (deny with a note revises; deny with stop rejects). Decide yourself only within the user's autonomy rules; otherwise forward the request to the user. Set userInitiated when relaying the user's own decision.",
+      "Answer a request from one of your Claude Code sessions: allow a tool call once or for the rest of the session, deny it (the note is told to Claude), answer Claude's question, or approve / revise / reject its plan (deny with a note revises; deny with stop rejects). Decide yourself only within the user's autonomy rules; otherwise forward the request to the user. Every decision made here is recorded as yours, counts against maxAutoResponds and is announced in the session's chat.",
     parameters: Type.Object({
       request: Type.String({ description: "The request id from the notice, e.g. r7k2m" }),
       decision: Type.Union([Type.Literal("allow"), Type.Literal("allow_session"), Type.Literal("deny"), Type.Literal("answer")], {
@@ -223,7 +223,6 @@ const SPECS: readonly Spec[] = [
       note: Type.Optional(Type.String({ description: "With deny: why, or what to change in a plan; Claude reads it" })),
       stop: Type.Optional(Type.Boolean({ description: "With deny: also stop Claude's turn (reject a plan)" })),
       answers: Type.Optional(Type.Array(Type.String(), { description: "With answer: one per question, an option number or label, or your own words" })),
-      userInitiated: Type.Optional(Type.Boolean({ description: "True when you relay the user's decision" })),
     }),
     run: async (s, caller, params) => {
       const r = s.ops.permit(caller, params);

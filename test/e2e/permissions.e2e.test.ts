@@ -1,8 +1,9 @@
 // Approving from the chat in a real gateway: Claude Code (real CLI, offline model scripted to ask
 // for Bash and Write and to ask a question) waits for permission; the owning conversation gets a
 // notice with buttons and answers with commands. Policy rules, timeouts, late and unauthorized
-// answers, and the audit log.
-import { existsSync } from "node:fs";
+// answers, and the audit log. The agents' limits: the operator's mode as a ceiling, allowed_tools
+// within the operator's rules, deny rules in bypassPermissions, claude_permit as the agent's own.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ScriptedReply } from "../../offline-model/src/index.ts";
@@ -13,7 +14,7 @@ let p: PluginGateway;
 const POLICY = { allow: ["Bash(touch policy-ok*)"], deny: ["Bash(rm *)"], ask: [] };
 
 beforeAll(async () => {
-  p = await startPluginGateway({ label: "permissions", lockTimeoutMs: 600_000, pluginConfig: { permissionMode: "default", permissionPolicy: POLICY } });
+  p = await startPluginGateway({ label: "permissions", lockTimeoutMs: 600_000, pluginConfig: { permissionMode: "default", permissionPolicy: POLICY, skipSafetyChecks: true } });
 }, 720_000);
 
 afterAll(async () => {
@@ -43,6 +44,16 @@ async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Pr
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** A tool call from the agent "main" in alice's conversation (the host derives deliveryContext from these headers). */
+const FROM_ALICE = { "x-openclaw-message-channel": "test-channel", "x-openclaw-message-to": "alice" };
+function agentTool(name: string, args: Record<string, unknown>) {
+  return p.gw.invokeTool(name, args, { agentId: "main", headers: FROM_ALICE });
+}
+
+async function sessionCount(): Promise<number> {
+  return (await p.gw.rpc<{ total: number }>("claude-code.sessions", { limit: 500 })).total;
 }
 
 function requestId(text: string): string {
@@ -188,4 +199,104 @@ describe("approving Claude Code's requests from the chat", () => {
     expect(existsSync(path.join(p.workdir, "too-late.txt"))).toBe(false);
     await p.command("alice", "/claude_kill slowpoke");
   }, 180_000);
+});
+
+describe("what agents may not do", () => {
+  it("an agent's permission_mode above the operator's is refused FORBIDDEN, naming the mode allowed; nothing is created", async () => {
+    const before = await sessionCount();
+    const requests = p.claude.requests.length;
+    for (const mode of ["acceptEdits", "bypassPermissions"]) {
+      const r = await agentTool("claude_launch", { prompt: "escalate", workdir: p.workdir, permission_mode: mode });
+      expect(r.ok, mode).toBe(false);
+      expect(r.status, mode).toBe(403);
+      expect(r.error?.message).toContain(`permission_mode "${mode}" is more permissive than the operator allows agents ("default", the plugin's permissionMode)`);
+    }
+    expect(await sessionCount()).toBe(before);
+    expect(p.claude.requests.length).toBe(requests);
+    // A stricter mode is fine, and a person may choose any mode.
+    const plan = await agentTool("claude_launch", { prompt: "just plan", workdir: p.workdir, name: "agent-plan", permission_mode: "plan", multi_turn_disabled: true });
+    expect(plan.ok, JSON.stringify(plan.body)).toBe(true);
+    expect(await p.command("alice", `/claude --name person-bypass --mode bypassPermissions --workdir ${p.workdir} say hi`)).toMatch(/person-bypass[\s\S]*bypassPermissions/);
+    await p.command("alice", "/claude_kill person-bypass").catch(() => "");
+  }, 60_000);
+
+  it("an agent's allowed_tools that widen the operator's rules are refused, naming the entries", async () => {
+    const before = await sessionCount();
+    const r = await agentTool("claude_launch", { prompt: "widen", workdir: p.workdir, allowed_tools: ["Read", "Bash", "Bash(touch policy-ok*)", "Write(*.md)"] });
+    expect(r.status).toBe(403);
+    expect(r.error?.message).toMatch(/allowed_tools may name only read-only tools \(Read, .*\) or rules the operator's permissionPolicy\.allow already has \(Bash\(touch policy-ok\*\)\); not allowed: "Bash", "Write\(\*\.md\)"/);
+    expect(await sessionCount()).toBe(before);
+  }, 30_000);
+
+  it("a deny rule holds in bypassPermissions: the Bash call is blocked, audited, and the rest runs", async () => {
+    const victim = path.join(p.workdir, "victim.txt");
+    writeFileSync(victim, "keep me");
+    scriptFor("perm-bypass", [
+      { type: "tool_use", name: "Bash", input: { command: "touch bypass-ran.txt && rm -f victim.txt", description: "clean" } },
+      { type: "tool_use", name: "Bash", input: { command: "touch bypass-after.txt", description: "carry on" } },
+      { type: "text", text: "cleaned" },
+    ]);
+    const after = p.gw.outbound().length;
+    await p.command("alice", `/claude --name bypassed --mode bypassPermissions --workdir ${p.workdir} perm-bypass please`);
+    await p.waitForText("alice", /🔔 bypassed .* is waiting for input/, 60_000, after);
+    expect(readFileSync(victim, "utf8")).toBe("keep me");
+    expect(existsSync(path.join(p.workdir, "bypass-ran.txt"))).toBe(false); // the whole command was blocked
+    expect(existsSync(path.join(p.workdir, "bypass-after.txt"))).toBe(true);
+    const audit = await p.gw.rpc<{ decisions: Array<{ outcome: string; by: string; summary: string }> }>("claude-code.audit", { session: "bypassed" });
+    expect(audit.decisions).toMatchObject([{ outcome: "policy_denied", by: "policy Bash(rm *)", summary: "Bash — touch bypass-ran.txt && rm -f victim.txt" }]);
+    await p.command("alice", "/claude_kill bypassed");
+  }, 120_000);
+
+  it("claude_permit is recorded as the agent's, announced in the session's chat, and userInitiated is refused", async () => {
+    scriptFor("perm-agent", [
+      { type: "tool_use", name: "Bash", input: { command: "touch agent-approved.txt", description: "make a file" } },
+      { type: "text", text: "made it" },
+    ]);
+    const after = p.gw.outbound().length;
+    const launched = await agentTool("claude_launch", { prompt: "perm-agent please", workdir: p.workdir, name: "agent-asks" });
+    expect(launched.ok, JSON.stringify(launched.body)).toBe(true);
+    const id = requestId((await p.waitForText("alice", /🔐 agent-asks .* asks permission/, 60_000, after)).text);
+
+    const claimed = await agentTool("claude_permit", { request: id, decision: "allow", userInitiated: true });
+    expect(claimed.status).toBe(400);
+    expect(claimed.error?.message).toMatch(/"userInitiated" applies to claude_respond only/);
+
+    const r = await agentTool("claude_permit", { request: id, decision: "allow" });
+    expect(r.ok, JSON.stringify(r.body)).toBe(true);
+    expect((r.result as { details: { decision: { by: string } } }).details.decision.by).toBe("agent main");
+    await p.waitForText("alice", new RegExp(`🔐 agent-asks \\[[a-z2-9]{8}\\] allowed once by agent main: Bash — touch agent-approved\\.txt · request ${id}`), 30_000, after);
+    await p.waitForText("alice", /🔔 agent-asks .* is waiting for input/, 60_000, after);
+    expect(existsSync(path.join(p.workdir, "agent-approved.txt"))).toBe(true);
+    const audit = await p.gw.rpc<{ decisions: Array<{ requestId: string; outcome: string; by: string }> }>("claude-code.audit", { session: "agent-asks" });
+    expect(audit.decisions).toMatchObject([{ requestId: id, outcome: "allowed", by: "agent main" }]);
+    await p.command("alice", "/claude_kill agent-asks");
+  }, 120_000);
+
+  it("bad answers to requests are refused with a reason on every surface", async () => {
+    const cases: Array<[string, RegExp]> = [
+      ["/claude_allow r2222 r3333", /give one request id\. Usage: \/claude_allow <request> \[--session\]/],
+      ["/claude_allow r2222 --forever", /unknown flag --forever \(known: --session\)/],
+      ["/claude_allow rzzzz", /No permission request "rzzzz"/],
+      ["/claude_deny", /give the request id\. Usage: \/claude_deny/],
+      ["/claude_deny rzzzz not this", /No permission request "rzzzz"/],
+      ["/claude_answer", /give the request id and your answer\. Usage: \/claude_answer/],
+      ["/claude_answer rzzzz 2", /No permission request "rzzzz"/],
+    ];
+    for (const [command, reason] of cases) expect(await p.command("alice", command), command).toMatch(reason);
+    const toolCases: Array<[Record<string, unknown>, RegExp]> = [
+      [{}, /"decision" is required: one of allow, allow_session, deny, answer/],
+      [{ request: "rzzzz", decision: "maybe" }, /"decision" must be one of allow, allow_session, deny, answer, got "maybe"/],
+      [{ decision: "allow" }, /"request" is required/],
+      [{ request: "rzzzz", decision: "answer" }, /a question needs "answers"/],
+      [{ request: "rzzzz", decision: "allow", stop: true }, /"stop" goes with decision "deny" only/],
+      [{ request: "rzzzz", decision: "deny", answers: ["1"] }, /"answers" go with decision "answer" only/],
+      [{ request: "rzzzz", decision: "allow", colour: "red" }, /unknown parameter "colour"/],
+      [{ request: "rzzzz", decision: "allow" }, /No permission request "rzzzz"/],
+    ];
+    for (const [args, reason] of toolCases) {
+      const r = await agentTool("claude_permit", args);
+      expect(r.ok, JSON.stringify(args)).toBe(false);
+      expect(r.error?.message ?? "", JSON.stringify(args)).toMatch(reason);
+    }
+  }, 60_000);
 });

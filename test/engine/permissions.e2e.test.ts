@@ -1,8 +1,9 @@
 // Permission requests through the real Claude Code CLI (default and plan modes) against the offline
 // model: allow once, allow for the session, deny with a note, timeout, policy rules, Claude's
-// questions and plans, late answers, and a kill while a request is pending.
+// questions and plans, late answers, and a kill while a request is pending; deny rules enforced by
+// the PreToolUse hook where Claude Code would never ask (bypassPermissions, read-only commands).
 import path from "node:path";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { createPolicy, parseRule, type SessionEvent } from "../../src/engine/index.ts";
 import { isWaiting } from "../support/events.ts";
@@ -151,5 +152,53 @@ describe("permission requests through the real CLI", () => {
     expect(decided).toMatchObject([{ requestId: req.request.id, outcome: "cancelled" }]);
     expect(processExists(pid)).toBe(false);
     expect(f.engine.snapshot(s.id)).toMatchObject({ status: "killed", pendingRequests: [] });
+  });
+
+  it("a deny rule blocks a Bash call in bypassPermissions (the hook), the block is audited and Claude is told", async () => {
+    const policy = createPolicy({ allow: [], deny: [parseRule("Bash(rm *)")], ask: [] });
+    f.make({ permissionPolicy: policy, allowRootBypass: true });
+    const victim = path.join(f.box.workdir, "victim.txt");
+    await writeFile(victim, "keep me");
+    f.model.script(
+      { type: "tool_use", name: "Bash", input: { command: "echo cleaning && rm -f victim.txt", description: "clean" } },
+      { type: "tool_use", name: "Bash", input: { command: "touch after-deny.txt", description: "carry on" } },
+      { type: "text", text: "done" },
+    );
+    const s = f.engine.launch({ prompt: "clean up", permissionMode: "bypassPermissions", owner });
+    await f.log.waitFor(isWaiting(s.id), 60_000, "turn end");
+    expect(await readFile(victim, "utf8")).toBe("keep me");
+    const decided = f.log.ofType("permission_decided", s.id).map((e) => e.record);
+    expect(decided).toMatchObject([{ outcome: "policy_denied", by: "policy Bash(rm *)", tool: "Bash", summary: "Bash — echo cleaning && rm -f victim.txt" }]);
+    expect(toolResultText(1)).toContain("Denied by the operator's policy (Bash(rm *))");
+    // Bypass still runs what no deny rule matches, unasked.
+    expect(await readFile(path.join(f.box.workdir, "after-deny.txt"), "utf8")).toBe("");
+    expect(f.log.ofType("permission_request", s.id)).toHaveLength(0);
+  });
+
+  it("a deny rule blocks a read-only command Claude Code would run without asking", async () => {
+    const policy = createPolicy({ allow: [], deny: [parseRule("Bash(ls:*)")], ask: [] });
+    f.make({ permissionPolicy: policy });
+    f.model.script({ type: "tool_use", name: "Bash", input: { command: "ls -la", description: "look" } }, { type: "text", text: "ok" });
+    const s = f.engine.launch({ prompt: "look around", permissionMode: "default", owner });
+    await f.log.waitFor(isWaiting(s.id), 60_000, "turn end");
+    expect(f.log.ofType("permission_decided", s.id).map((e) => [e.record.outcome, e.record.by])).toEqual([["policy_denied", "policy Bash(ls:*)"]]);
+    expect(f.log.ofType("permission_request", s.id)).toHaveLength(0);
+    expect(toolResultText(1)).toContain("Denied by the operator's policy (Bash(ls:*))");
+  });
+
+  it("shows a long command as head and tail, keeps it whole in the output, and allows it once only over 4 KiB", async () => {
+    f.make();
+    const command = `touch long.txt # ${"a".repeat(3000)} ${"b".repeat(2000)} THE-END`;
+    f.model.script({ type: "tool_use", name: "Bash", input: { command, description: "long" } }, { type: "text", text: "ran it" });
+    const s = f.engine.launch({ prompt: "run the long one", permissionMode: "default", owner });
+    const req = await f.log.waitFor(isRequest(s.id), 60_000, "request");
+    expect(req.request.detail).toMatch(/^touch long\.txt # a+\n… \d+ characters not shown \(the whole command is in the session's output\) …\nb+ THE-END$/);
+    expect(req.request.fullText).toBe(command);
+    expect(req.request.sessionScope).toBeUndefined();
+    expect(f.engine.get(s.id).output.all().some((e) => e.kind === "permission" && e.text.endsWith(command))).toBe(true);
+    expect(() => f.engine.answerRequest(req.request.id, { kind: "allow", scope: "session" }, "user alice")).toThrow(/over 4 KiB: it can be allowed once only/);
+    f.engine.answerRequest(req.request.id, { kind: "allow", scope: "once" }, "user alice");
+    await f.log.waitFor(isWaiting(s.id), 60_000, "turn end");
+    expect(await readFile(path.join(f.box.workdir, "long.txt"), "utf8")).toBe("");
   });
 });
