@@ -84,6 +84,7 @@ export function createService(deps: ServiceDeps) {
       const engine = new SessionEngine<Owner>({
         maxSessions: config.maxSessions,
         idleTimeoutMs: config.idleTimeoutMinutes * 60_000,
+        maxTurnMs: config.maxSessionMinutes * 60_000,
         defaultWorkdir: config.defaultWorkdir,
         defaultPermissionMode: config.permissionMode,
         allowRootBypass: config.allowRootBypass,

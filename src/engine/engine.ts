@@ -1,7 +1,7 @@
 // The session engine: launches, finds and controls Claude Code sessions, enforces limits,
 // keeps finished sessions for a while, counts stats, and reports every transition as an event.
 // It knows the Agent SDK and nothing of OpenClaw.
-import { statSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { query as sdkQuery } from "@anthropic-ai/claude-agent-sdk";
 import { buildChildEnv } from "./child-env.ts";
@@ -42,6 +42,8 @@ export interface EngineOptions {
   maxSessions?: number;
   /** 0 disables the idle stop. */
   idleTimeoutMs?: number;
+  /** Wall-clock bound of one turn; 0 disables (default 120 minutes). */
+  maxTurnMs?: number;
   /** How long finished sessions stay in memory. */
   retentionMs?: number;
   outputLimits?: OutputLimits;
@@ -98,6 +100,7 @@ export class SessionEngine<TOwner = unknown> {
     this.opts = {
       maxSessions,
       idleTimeoutMs: options.idleTimeoutMs ?? 30 * 60_000,
+      maxTurnMs: options.maxTurnMs ?? 120 * 60_000,
       retentionMs: options.retentionMs ?? HOUR,
       outputLimits: options.outputLimits ?? DEFAULT_OUTPUT_LIMITS,
       defaultWorkdir: options.defaultWorkdir,
@@ -180,6 +183,7 @@ export class SessionEngine<TOwner = unknown> {
       queryFn: this.opts.queryFn,
       emit: (event) => this.onSessionEvent(event),
       idleTimeoutMs: this.opts.idleTimeoutMs,
+      maxTurnMs: this.opts.maxTurnMs,
       outputLimits: this.opts.outputLimits,
       exitGraceMs: this.opts.exitGraceMs,
       pathToClaudeCodeExecutable: this.opts.pathToClaudeCodeExecutable,
@@ -384,7 +388,7 @@ export class SessionEngine<TOwner = unknown> {
   private resolveWorkdir(given: string | undefined, resume: { workdir: string | undefined } | undefined): string {
     if (given !== undefined && (typeof given !== "string" || !given.trim())) throw invalid("workdir is empty: give an absolute directory path");
     const original = resume?.workdir;
-    if (original && given !== undefined && path.resolve(given) !== path.resolve(original)) {
+    if (original && given !== undefined && realOrResolved(given) !== realOrResolved(original)) {
       throw invalid(`a resumed session runs in its original workdir ${original}; leave workdir out (it was ${given})`);
     }
     const chosen = original ?? given ?? this.opts.defaultWorkdir;
@@ -397,7 +401,8 @@ export class SessionEngine<TOwner = unknown> {
       throw invalid(`workdir ${dir} does not exist; create it or choose an existing directory`);
     }
     if (!isDir) throw invalid(`workdir ${dir} is a file, not a directory`);
-    return dir;
+    // The session runs where the path really leads: the allow-list check and Claude Code see the same directory.
+    return realpathSync(dir);
   }
 
   private checkRootBypass(mode: PermissionMode): boolean {
@@ -408,6 +413,14 @@ export class SessionEngine<TOwner = unknown> {
       "FORBIDDEN",
       "Claude Code refuses bypassPermissions when the gateway runs as root. Either set allowRootBypass: true in the plugin config (only inside a sandbox or container: it sets IS_SANDBOX=1 for Claude Code), run the gateway as a normal user, or launch with permission_mode \"acceptEdits\".",
     );
+  }
+}
+
+function realOrResolved(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return path.resolve(p);
   }
 }
 

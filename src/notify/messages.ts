@@ -37,6 +37,7 @@ export function endedNotice(s: Snap, reason: EndReason): string {
     case "max_turns":
     case "api_error":
     case "error":
+    case "turn_timeout":
       return `❌ ${id} failed: ${failureText(reason)} · ${usd(s.costUsd)} spent`;
     case "killed":
       return `⛔ ${id} killed by ${reason.by} · ${usd(s.costUsd)}`;
@@ -55,6 +56,8 @@ function failureText(reason: EndReason): string {
       return reason.limitUsd !== undefined ? `budget of ${usd(reason.limitUsd)} exhausted` : "budget exhausted";
     case "max_turns":
       return "maximum number of turns reached";
+    case "turn_timeout":
+      return `a turn ran ${reason.minutes} min without a result (maxSessionMinutes), so it was stopped`;
     default:
       return reasonText(reason);
   }
