@@ -17,7 +17,7 @@ import {
   wakeText,
   type NoticeButton,
 } from "./messages.ts";
-import { entryLine } from "./format.ts";
+import { entryLine, neutralise } from "./format.ts";
 import { resolveRoute } from "./routing.ts";
 
 /** Starts a turn of the agent that owns a session, in-process. */
@@ -175,7 +175,7 @@ export class Notifier {
 
   private stream(s: Snap, entry: OutputEntry): void {
     if (entry.kind === "followup" || entry.kind === "result") return;
-    const line = entryLine(entry);
+    const line = neutralise(entryLine(entry));
     for (const w of this.opts.foreground.watchers(s.id)) {
       if (entry.seq <= w.lastSeq) continue;
       const key = `${routeKey(w.route)}#${s.id}`;
