@@ -230,7 +230,7 @@ export class Delivery {
   private async bounded(send: Promise<void>): Promise<"sent" | "closed"> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the channel did not answer within ${Math.round(this.sendTimeoutMs / 1000)} s`)), this.sendTimeoutMs);
+      timer = setTimeout(() => reject(new Error(`the channel did not answer within ${this.sendTimeoutMs >= 1000 ? `${Math.round(this.sendTimeoutMs / 1000)} s` : `${this.sendTimeoutMs} ms`}`)), this.sendTimeoutMs);
     });
     // A send abandoned by the timeout or close() may still reject later: that must not go unhandled.
     send.catch(() => undefined);

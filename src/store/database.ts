@@ -73,19 +73,37 @@ export interface OpenedDatabase {
   movedAside: { to: string; reason: string } | undefined;
 }
 
-/** Opens (creating if needed) the store at `file`; an unreadable file is renamed and replaced. */
-export function openDatabase(file: string, now: () => number = Date.now): OpenedDatabase {
+/**
+ * Opens (creating if needed) the store at `file`. A corrupt file is renamed and replaced; any
+ * other failure (locked by another process, disk full, no permission, written by a newer plugin)
+ * is thrown as it is: the file is fine, and moving it aside would lose the sessions and stats in it.
+ * `open` is the driver's open-and-migrate, replaceable to simulate faults no test can cause for real.
+ */
+export function openDatabase(file: string, now: () => number = Date.now, open: (file: string) => DatabaseSync = openAndMigrate): OpenedDatabase {
   mkdirSync(path.dirname(file), { recursive: true });
   try {
-    return { db: openAndMigrate(file), file, movedAside: undefined };
+    return { db: open(file), file, movedAside: undefined };
   } catch (err) {
+    if (!isCorrupt(err)) throw err;
     const reason = err instanceof Error ? err.message : String(err);
     const to = `${file}.unreadable-${new Date(now()).toISOString().replace(/[:.]/g, "-")}`;
     for (const suffix of ["", "-wal", "-shm"]) {
       if (existsSync(file + suffix)) renameSync(file + suffix, to + suffix);
     }
-    return { db: openAndMigrate(file), file, movedAside: { to, reason } };
+    return { db: open(file), file, movedAside: { to, reason } };
   }
+}
+
+/** SQLite's own verdict that the file is not a (sound) database, or our integrity check's. */
+class CorruptStoreError extends Error {}
+const SQLITE_CORRUPT = 11;
+const SQLITE_NOTADB = 26;
+
+function isCorrupt(err: unknown): boolean {
+  if (err instanceof CorruptStoreError) return true;
+  const code = (err as { errcode?: unknown } | null)?.errcode;
+  // Extended result codes keep the primary code in the low byte.
+  return typeof code === "number" && [SQLITE_CORRUPT, SQLITE_NOTADB].includes(code & 0xff);
 }
 
 function openAndMigrate(file: string): DatabaseSync {
@@ -94,7 +112,7 @@ function openAndMigrate(file: string): DatabaseSync {
     db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 2000;");
     // Reading the schema and one page of every table proves the file is a usable database.
     const check = db.prepare("PRAGMA quick_check(1)").get() as { quick_check?: string } | undefined;
-    if (check?.quick_check !== undefined && check.quick_check !== "ok") throw new Error(`integrity check failed: ${check.quick_check}`);
+    if (check?.quick_check !== undefined && check.quick_check !== "ok") throw new CorruptStoreError(`integrity check failed: ${check.quick_check}`);
     const version = (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version;
     if (version > SCHEMA_VERSION) {
       throw new Error(`the store was written by a newer plugin (schema ${version}, this plugin knows ${SCHEMA_VERSION})`);

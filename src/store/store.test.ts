@@ -2,7 +2,8 @@
 // stats, crash recovery (orphan processes, interrupted sessions counted once), and an unreadable
 // file moved aside.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { DatabaseSync } from "node:sqlite";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -10,6 +11,7 @@ import { emptyStatsState, silentLogger, type SessionSnapshot } from "../engine/i
 import { sampleSnapshot } from "../../test/support/snapshots.ts";
 import { openStore, recoverAfterRestart, STORE_FILE, type PluginStore } from "./index.ts";
 import { processStartTicks } from "./orphans.ts";
+import { openDatabase } from "./database.ts";
 
 type Owner = { agentId: string | undefined };
 let dir: string;
@@ -142,5 +144,54 @@ describe("opening the store", () => {
     reopened.sessions.save(snap("bbbb2222"));
     expect(open().sessions.get("bbbb2222")).toBeDefined();
     expect(readdirSync(path.dirname(file)).some((f) => f.includes(".unreadable-"))).toBe(true);
+  });
+
+  it("does not move a locked store aside: BUSY is thrown and the file keeps its sessions", () => {
+    const file = path.join(dir, STORE_FILE);
+    open().sessions.save(snap("aaaa1111"));
+    store?.close();
+    store = undefined;
+    // Another process holds the write lock (as a second gateway on the same state would).
+    const holder = new DatabaseSync(file);
+    holder.exec("PRAGMA busy_timeout = 0; BEGIN EXCLUSIVE");
+    try {
+      expect(() => openDatabase(file)).toThrow(/locked|busy/i);
+      expect(readdirSync(path.dirname(file)).some((f) => f.includes(".unreadable-"))).toBe(false);
+    } finally {
+      holder.exec("ROLLBACK");
+      holder.close();
+    }
+    expect(open().sessions.get("aaaa1111")).toBeDefined();
+  }, 20_000);
+
+  it("does not move the store aside when the disk is full (SQLITE_FULL or ENOSPC): the error is thrown as it is", () => {
+    const file = path.join(dir, STORE_FILE);
+    open().sessions.save(snap("aaaa1111"));
+    store?.close();
+    store = undefined;
+    const bytes = readFileSync(file);
+    // No test can fill the disk for real: the driver's open fails as SQLite and Node report it.
+    const full = Object.assign(new Error("database or disk is full"), { code: "ERR_SQLITE_ERROR", errcode: 13 });
+    const enospc = Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", errno: -28 });
+    for (const fault of [full, enospc]) {
+      expect(() => openDatabase(file, Date.now, () => {
+        throw fault;
+      })).toThrow(fault.message);
+    }
+    expect(readdirSync(path.dirname(file)).some((f) => f.includes(".unreadable-"))).toBe(false);
+    expect(readFileSync(file).equals(bytes)).toBe(true);
+    expect(open().sessions.get("aaaa1111")).toBeDefined();
+  });
+
+  it("a store written by a newer plugin is refused, not moved aside", () => {
+    const file = path.join(dir, STORE_FILE);
+    open().sessions.save(snap("aaaa1111"));
+    store?.close();
+    store = undefined;
+    const db = new DatabaseSync(file);
+    db.exec("PRAGMA user_version = 99");
+    db.close();
+    expect(() => openDatabase(file)).toThrow(/newer plugin/);
+    expect(readdirSync(path.dirname(file)).some((f) => f.includes(".unreadable-"))).toBe(false);
   });
 });
