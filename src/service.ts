@@ -106,6 +106,7 @@ export function createService(deps: ServiceDeps) {
         logger,
         waker: createHostWaker(deps.runtime),
         autoRespondsLeft: (id) => ops.autoRespondsLeft(id),
+        dailyBudget: (agentId) => ops.dailyBudgetReached(agentId),
       });
       notifier.start();
       // Older undelivered notices first, then those of the sessions this start found interrupted.

@@ -6,6 +6,7 @@ import type { ForegroundRegistry } from "../ops/foreground.ts";
 import { routeKey, type Owner } from "../ops/types.ts";
 import type { Delivery } from "./delivery.ts";
 import {
+  dailyBudgetNotice,
   decisionNotice,
   endedNotice,
   launchedNotice,
@@ -33,6 +34,8 @@ export interface NotifierOptions {
   logger: Logger;
   waker?: Waker;
   autoRespondsLeft: (sessionId: string) => number;
+  /** Whether the agent's sessions have spent its daily budget (dailyBudgetUsd) today. */
+  dailyBudget?: (agentId: string | undefined) => { spentUsd: number; limitUsd: number; day: string } | undefined;
   /** Observes every wake (for measurements); never affects delivery. */
   onWake?: (info: { sessionId: string; ms: number; ok: boolean }) => void;
 }
@@ -53,6 +56,8 @@ export class Notifier {
   private readonly streams = new Map<string, PendingStream>();
   private readonly longRunTimers = new Map<string, NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** "<agent>:<day>" already told they reached the daily budget. */
+  private readonly budgetTold = new Set<string>();
   private unsubscribe: (() => void) | undefined;
 
   constructor(options: NotifierOptions) {
@@ -93,6 +98,7 @@ export class Notifier {
         this.flushSession(s.id);
         this.notify(s, waitingNotice(s, event.lastText, event.interrupted), "waiting", `${s.id}:waiting:${s.turns}`);
         this.wake(s, wakeText(s, { kind: "waiting", lastText: event.lastText, autoRespondsLeft: this.opts.autoRespondsLeft(s.id) }));
+        this.checkDailyBudget(s);
         return;
       case "responded":
         // A person's reply through a chat command is answered by the command itself.
@@ -106,6 +112,7 @@ export class Notifier {
         this.flushSession(s.id);
         for (const w of this.opts.foreground.watchers(s.id)) this.opts.foreground.detach(w.route, s.id);
         this.notifyEnded(s, event.reason);
+        this.checkDailyBudget(s);
         return;
       case "permission_request": {
         this.flushSession(s.id);
@@ -145,6 +152,15 @@ export class Notifier {
     // One key per session: whatever ends it, and however often, one terminal notice goes out.
     this.notify(s, endedNotice(s, reason), `ended:${s.status}`, `${s.id}:ended`);
     this.wake(s, wakeText(s, { kind: "ended", reason }));
+  }
+
+  /** After a session's spending changed: the first time today its agent is over the daily budget, its chat is told. */
+  private checkDailyBudget(s: Snap): void {
+    const agentId = s.owner.agentId;
+    const reached = agentId ? this.opts.dailyBudget?.(agentId) : undefined;
+    if (!agentId || !reached || this.budgetTold.has(`${agentId}:${reached.day}`)) return;
+    this.budgetTold.add(`${agentId}:${reached.day}`);
+    this.notify(s, dailyBudgetNotice(agentId, reached), "daily budget", `${agentId}:daily-budget:${reached.day}`);
   }
 
   private notify(s: Snap, text: string, what: string, key: string, buttons?: NoticeButton[]): void {

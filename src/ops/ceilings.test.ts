@@ -8,7 +8,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fakeQuery, type FakeTurnScript } from "../../test/support/fake-query.ts";
 import { DEFAULT_CONFIG, parseConfig, type PluginConfig } from "../config.ts";
 import { SessionEngine, silentLogger, type SessionEvent } from "../engine/index.ts";
+import { Delivery } from "../notify/delivery.ts";
 import { endedNotice } from "../notify/messages.ts";
+import { Notifier } from "../notify/notifier.ts";
 import { ForegroundRegistry } from "./foreground.ts";
 import { Operations } from "./operations.ts";
 import type { Caller, Owner } from "./types.ts";
@@ -90,6 +92,26 @@ describe("dailyBudgetUsd per agent", () => {
     // What one agent spent does not stop another, nor the operator.
     await ops.launch(agent("beta"), { prompt: "fine" });
     await ops.launch(rpc, { prompt: "fine" });
+  });
+
+  it("tells the session's chat once, the first time the agent reaches it today", async () => {
+    build({ dailyBudgetUsd: 1 }, () => ({ costUsd: 0.75 }));
+    const sent: Array<{ to: string; text: string }> = [];
+    const delivery = new Delivery({ transport: { send: async (route, text) => void sent.push({ to: route.to, text }), chunk: (_r, t) => [t] }, logger: silentLogger });
+    const config = { ...DEFAULT_CONFIG, dailyBudgetUsd: 1, longRunningNoticeMinutes: 0 };
+    const notifier = new Notifier({ engine, config, delivery, foreground: new ForegroundRegistry(), logger: silentLogger, autoRespondsLeft: () => 1, dailyBudget: (a) => ops.dailyBudgetReached(a) });
+    notifier.start();
+    const caller: Caller = { kind: "agent", agentId: "main", sessionKey: "agent:main:c1", route: { channel: "test", to: "alice" } };
+    const first = await ops.launch(caller, { prompt: "one" });
+    await waitForEvent((e) => e.type === "waiting" && e.session.id === first.session.id, "the first turn");
+    await ops.respond(caller, { session: first.session.id, message: "two", userInitiated: true });
+    await waitForEvent((e) => e.type === "waiting" && e.session.id === first.session.id && e.session.turns === 2, "the second turn");
+    await ops.kill(rpc, { session: first.session.id });
+    await notifier.stop();
+    const told = sent.filter((m) => m.text.startsWith("💸"));
+    expect(told).toEqual([
+      { to: "alice", text: "💸 Agent main reached its daily budget: $1.50 of $1.00 spent today (UTC). Its new launches are refused until 00:00 UTC; running sessions carry on. Raise dailyBudgetUsd to allow more." },
+    ]);
   });
 
   it("is off by default", async () => {

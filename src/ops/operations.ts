@@ -350,6 +350,14 @@ export class Operations {
     return { detached: ids.flatMap((id) => this.engine.find(id)?.snapshot() ?? []) };
   }
 
+  /** When an agent's sessions have spent its daily budget today (UTC): how much, of what, which day. */
+  dailyBudgetReached(agentId: string | undefined): { spentUsd: number; limitUsd: number; day: string } | undefined {
+    const daily = this.config.dailyBudgetUsd;
+    if (daily === undefined || agentId === undefined) return undefined;
+    const spentUsd = this.spentToday(agentId);
+    return spentUsd >= daily ? { spentUsd, limitUsd: daily, day: new Date(this.now()).toISOString().slice(0, 10) } : undefined;
+  }
+
   /** How many more times the owning agent may answer this session before it must ask the user. */
   autoRespondsLeft(sessionId: string): number {
     return Math.max(0, this.config.maxAutoResponds - (this.autoResponds.get(sessionId) ?? 0));
