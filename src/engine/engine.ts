@@ -416,7 +416,8 @@ export class SessionEngine<TOwner = unknown> {
   }
 }
 
-function realOrResolved(p: string): string {
+/** The path with every symlink resolved; a path that does not exist (yet) stands for itself, resolved. */
+export function realOrResolved(p: string): string {
   try {
     return realpathSync(p);
   } catch {

@@ -1,5 +1,5 @@
 // The engine's public surface: everything outside src/engine imports from here.
-export { SessionEngine, type EngineOptions, type EngineListener, type PastSession, type RequestLookup, type SessionHistory } from "./engine.ts";
+export { SessionEngine, realOrResolved, type EngineOptions, type EngineListener, type PastSession, type RequestLookup, type SessionHistory } from "./engine.ts";
 export { SessionError, isSessionError, invalid, type ErrorCode } from "./errors.ts";
 export { systemClock, type Clock, type TimerHandle } from "./clock.ts";
 export { silentLogger, type Logger } from "./logger.ts";

@@ -1,11 +1,11 @@
 // The operations: one implementation of launch, respond, kill, output, list, fg, bg, resume and
 // stats that every surface (tools, chat commands, RPC) calls. Typed results; no formatting.
-import { realpathSync } from "node:fs";
 import { agentEnvFor, isUnder, type PluginConfig } from "../config.ts";
 import {
   createPolicy,
   isLive,
   looksLikeUuid,
+  realOrResolved,
   type PermissionPolicy,
   reasonText,
   SessionError,
@@ -423,23 +423,14 @@ export class Operations {
       // Both sides by real path: a symlink inside an allowed directory must not lead out of it.
       checkWorkdir: (dir) => {
         if (config.allowedWorkdirs.length === 0) return;
-        const real = realPath(dir);
-        if (!config.allowedWorkdirs.some((prefix) => isUnder(real, realPath(prefix)))) {
+        const real = realOrResolved(dir);
+        if (!config.allowedWorkdirs.some((prefix) => isUnder(real, realOrResolved(prefix)))) {
           const shown = real === dir ? dir : `${dir} (really ${real})`;
           throw new SessionError("FORBIDDEN", `workdir ${shown} is outside allowedWorkdirs (${config.allowedWorkdirs.join(", ")}); choose a directory inside one of them`);
         }
       },
       envForWorkdir: (dir) => agentEnvFor(config, dir),
     };
-  }
-}
-
-/** The path with every symlink resolved; a path that does not exist (yet) stands for itself. */
-function realPath(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
   }
 }
 

@@ -38,6 +38,23 @@ afterEach(() => {
 });
 
 describe("session store", () => {
+  it("lists an agent's sessions of one conversation (case aside), of none, or of all; sums an agent's costs since a time", () => {
+    const s = open().sessions;
+    const owned = (agentId: string, sessionKey: string | undefined) => ({ agentId, sessionKey }) as unknown as Owner;
+    s.save({ ...snap("aaaa1111", { createdAt: 1, costUsd: 1, endedAt: 100 }), owner: owned("main", "agent:main:chat:a") });
+    s.save({ ...snap("bbbb2222", { createdAt: 2, costUsd: 2, endedAt: 5 }), owner: owned("main", "agent:main:chat:b") });
+    s.save({ ...snap("cccc3333", { createdAt: 3, costUsd: 4, endedAt: undefined, status: "running" }), owner: owned("main", undefined) });
+    s.save({ ...snap("dddd4444", { createdAt: 4, costUsd: 8 }), owner: owned("beta", "agent:main:chat:a") });
+    const ids = (q: { agentId?: string; conversation?: string | null }) =>
+      s.list({ agentId: q.agentId, conversation: q.conversation, statuses: undefined, limit: 10, offset: 0 }).sessions.map((x) => x.id);
+    expect(ids({ agentId: "main", conversation: "AGENT:MAIN:CHAT:A" })).toEqual(["aaaa1111"]);
+    expect(ids({ agentId: "main", conversation: null })).toEqual(["cccc3333"]);
+    expect(ids({ agentId: "main" })).toEqual(["cccc3333", "bbbb2222", "aaaa1111"]);
+    expect(ids({ conversation: "agent:main:chat:a" })).toEqual(["dddd4444", "aaaa1111"]);
+    // Live (no end) or ended at or after the time.
+    expect(s.costsSince("main", 50).sort((x, y) => x.id.localeCompare(y.id))).toEqual([{ id: "aaaa1111", costUsd: 1 }, { id: "cccc3333", costUsd: 4 }]);
+  });
+
   it("keeps sessions across a reopen and finds them by id, name and Claude session UUID", () => {
     const uuid = "0b3c1f9e-2a4d-4c5e-8f60-718293a4b5c6";
     open().sessions.save(snap("aaaa1111", { claudeSessionId: uuid, createdAt: 10 }));
