@@ -161,16 +161,13 @@ export class Operations {
         { ceiling: "maxBudgetUsd", limitUsd: ceiling },
       );
     }
-    const daily = this.config.dailyBudgetUsd;
-    if (daily !== undefined && caller.agentId !== undefined) {
-      const spent = this.spentToday(caller.agentId);
-      if (spent >= daily) {
-        throw new SessionError(
-          "LIMIT_REACHED",
-          `agent ${caller.agentId} has spent ${usd(spent)} today (UTC), its daily budget dailyBudgetUsd is ${usd(daily)}: no more launches until 00:00 UTC, or have the operator raise dailyBudgetUsd.`,
-          { ceiling: "dailyBudgetUsd", limitUsd: daily, spentUsd: spent },
-        );
-      }
+    const daily = this.dailyBudgetReached(caller.agentId);
+    if (daily) {
+      throw new SessionError(
+        "LIMIT_REACHED",
+        `agent ${caller.agentId} has spent ${usd(daily.spentUsd)} today (UTC), its daily budget dailyBudgetUsd is ${usd(daily.limitUsd)}: no more launches until 00:00 UTC, or have the operator raise dailyBudgetUsd.`,
+        { ceiling: "dailyBudgetUsd", limitUsd: daily.limitUsd, spentUsd: daily.spentUsd },
+      );
     }
     return budgetUsd;
   }
