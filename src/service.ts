@@ -17,6 +17,8 @@ import { openStore, recordEngine, recoverAfterRestart, type PluginStore } from "
 import type { PluginServices, ServicesRef } from "./surfaces/services.ts";
 
 export const SERVICE_ID = "claude-code-sessions";
+/** How long a stopping service waits for notices still being sent. */
+const SHUTDOWN_FLUSH_MS = 2000;
 
 export interface ServiceDeps {
   services: ServicesRef;
@@ -126,7 +128,9 @@ export function createService(deps: ServiceDeps) {
       // Live sessions end as interrupted by the restart; their notices are in the outbox before the
       // processes go, and what is not delivered within the bound goes out on the next start.
       await r.engine.shutdown();
-      await Promise.race([r.notifier.stop(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+      // Bounded: every notice is in the outbox already, so a slow or hung channel costs the shutdown
+      // at most this, and what is not out yet goes on the next start.
+      await Promise.race([r.notifier.stop(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_FLUSH_MS).unref())]);
       r.delivery.close();
       await r.delivery.idle();
       r.stopRecording();

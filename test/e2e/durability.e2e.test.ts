@@ -10,8 +10,8 @@ import { isClaudeProcess, startPluginGateway, type PluginGateway } from "./suppo
 let p: PluginGateway;
 
 beforeAll(async () => {
-  p = await startPluginGateway({ label: "durability", lockTimeoutMs: 360_000 });
-}, 420_000);
+  p = await startPluginGateway({ label: "durability", lockTimeoutMs: 900_000 });
+}, 960_000);
 
 afterAll(async () => {
   await p?.close();
