@@ -48,6 +48,14 @@ export interface PluginConfig {
   permissionPolicy: { allow: PermissionRule[]; deny: PermissionRule[]; ask: PermissionRule[] };
   /** A permission request nobody answers within this is denied. */
   permissionTimeoutMinutes: number;
+  /** Agents see the sessions of every conversation of theirs, not only the calling one's. */
+  shareSessionsAcrossConversations: boolean;
+  /** Wall-clock bound of one turn; a turn still running after it fails the session. 0 disables. */
+  maxSessionMinutes: number;
+  /** The most any launch may ask for as its budget. */
+  maxBudgetUsd: number;
+  /** What one agent's sessions may spend per UTC day; launches are refused beyond it. Undefined: off. */
+  dailyBudgetUsd: number | undefined;
 }
 
 export const DEFAULT_CONFIG: Readonly<PluginConfig> = {
@@ -71,6 +79,10 @@ export const DEFAULT_CONFIG: Readonly<PluginConfig> = {
   foregroundDebounceMs: 800,
   permissionPolicy: { allow: [], deny: [], ask: [] },
   permissionTimeoutMinutes: 30,
+  shareSessionsAcrossConversations: false,
+  maxSessionMinutes: 120,
+  maxBudgetUsd: 50,
+  dailyBudgetUsd: undefined,
 };
 
 export class ConfigError extends Error {
@@ -104,6 +116,10 @@ export const CONFIG_KEYS = [
   "foregroundDebounceMs",
   "permissionPolicy",
   "permissionTimeoutMinutes",
+  "shareSessionsAcrossConversations",
+  "maxSessionMinutes",
+  "maxBudgetUsd",
+  "dailyBudgetUsd",
 ] as const satisfies ReadonlyArray<keyof PluginConfig>;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -173,7 +189,7 @@ export function parseConfig(raw: unknown, env: Env = process.env): PluginConfig 
     }
     (cfg as unknown as Record<string, number>)[key] = v;
   };
-  const bool = (key: "skipSafetyChecks" | "allowRootBypass"): void => {
+  const bool = (key: "skipSafetyChecks" | "allowRootBypass" | "shareSessionsAcrossConversations"): void => {
     const v = input[key];
     if (v === undefined) return;
     if (typeof v !== "boolean") problems.push(`${key} must be true or false, got ${JSON.stringify(v)}`);
@@ -190,8 +206,17 @@ export function parseConfig(raw: unknown, env: Env = process.env): PluginConfig 
   num("longRunningNoticeMinutes", { min: 0, max: 24 * 60 });
   num("foregroundDebounceMs", { min: 0, max: 60_000, integer: true });
   num("permissionTimeoutMinutes", { min: 0.05, max: 7 * 24 * 60 });
+  num("maxSessionMinutes", { min: 0, max: 7 * 24 * 60 });
+  num("maxBudgetUsd", { min: 0.01, max: 10_000 });
+  num("dailyBudgetUsd", { min: 0.01, max: 100_000 });
   bool("skipSafetyChecks");
   bool("allowRootBypass");
+  bool("shareSessionsAcrossConversations");
+  // An old config with a large defaultBudgetUsd keeps working: the ceiling rises to meet it.
+  if (input.maxBudgetUsd === undefined) cfg.maxBudgetUsd = Math.max(cfg.maxBudgetUsd, cfg.defaultBudgetUsd);
+  else if (cfg.defaultBudgetUsd > cfg.maxBudgetUsd) {
+    problems.push(`defaultBudgetUsd (${cfg.defaultBudgetUsd}) is above maxBudgetUsd (${cfg.maxBudgetUsd}): lower defaultBudgetUsd or raise maxBudgetUsd`);
+  }
 
   if (input.defaultModel !== undefined) {
     if (typeof input.defaultModel !== "string" || !input.defaultModel.trim()) problems.push("defaultModel must be a non-empty model name such as \"sonnet\"");

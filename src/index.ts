@@ -50,7 +50,7 @@ export default definePluginEntry({
     );
 
     for (const method of RPC_METHODS) {
-      api.registerGatewayMethod(method.name, ({ params, respond }) => runRpc(method, services, params, respond), { scope: method.scope });
+      api.registerGatewayMethod(method.name, ({ params, respond, client }) => runRpc(method, services, params, respond, client), { scope: method.scope });
     }
   },
 });

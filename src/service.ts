@@ -29,6 +29,9 @@ export function readPluginConfig(runtime: HostRuntime): unknown {
 /** How often the service looks for a config edit (an operation looks at once). */
 const CONFIG_WATCH_MS = 1000;
 
+/** How long a stopping service waits for notices still being sent. */
+const SHUTDOWN_FLUSH_MS = 2000;
+
 export interface ServiceDeps {
   services: ServicesRef;
   runtime: HostRuntime;
@@ -120,6 +123,7 @@ export function createService(deps: ServiceDeps) {
         maxQueued: config.maxQueuedSessions,
         queueKeyOf: (owner) => owner.agentId ?? "",
         idleTimeoutMs: config.idleTimeoutMinutes * 60_000,
+        maxTurnMs: config.maxSessionMinutes * 60_000,
         defaultWorkdir: config.defaultWorkdir,
         defaultPermissionMode: config.permissionMode,
         allowRootBypass: config.allowRootBypass,
@@ -141,6 +145,7 @@ export function createService(deps: ServiceDeps) {
         logger,
         waker: createHostWaker(deps.runtime),
         autoRespondsLeft: (id) => ops.autoRespondsLeft(id),
+        dailyBudget: (agentId) => ops.dailyBudgetReached(agentId),
       });
       notifier.start();
       engine.restoreQueued(store.sessions.queuedSessions());
@@ -163,6 +168,7 @@ export function createService(deps: ServiceDeps) {
           maxSessions: next.maxSessions,
           maxQueued: next.maxQueuedSessions,
           idleTimeoutMs: next.idleTimeoutMinutes * 60_000,
+          maxTurnMs: next.maxSessionMinutes * 60_000,
           defaultWorkdir: next.defaultWorkdir,
           defaultPermissionMode: next.permissionMode,
           allowRootBypass: next.allowRootBypass,
@@ -191,7 +197,9 @@ export function createService(deps: ServiceDeps) {
       // Live sessions end as interrupted by the restart; their notices are in the outbox before the
       // processes go, and what is not delivered within the bound goes out on the next start.
       await r.engine.shutdown();
-      await Promise.race([r.notifier.stop(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+      // Bounded: every notice is in the outbox already, so a slow or hung channel costs the shutdown
+      // at most this, and what is not out yet goes on the next start.
+      await Promise.race([r.notifier.stop(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_FLUSH_MS).unref())]);
       r.delivery.close();
       await r.delivery.idle();
       r.stopRecording();

@@ -1,7 +1,7 @@
 // The session engine: launches, finds and controls Claude Code sessions, enforces limits,
 // keeps finished sessions for a while, counts stats, and reports every transition as an event.
 // It knows the Agent SDK and nothing of OpenClaw.
-import { statSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { buildChildEnv } from "./child-env.ts";
 import { systemClock, type Clock, type TimerHandle } from "./clock.ts";
@@ -48,6 +48,8 @@ export interface EngineOptions<TOwner = unknown> {
   queueKeyOf?: (owner: TOwner) => string;
   /** 0 disables the idle stop. */
   idleTimeoutMs?: number;
+  /** Wall-clock bound of one turn; 0 disables (default 120 minutes). */
+  maxTurnMs?: number;
   /** How long finished sessions stay in memory. */
   retentionMs?: number;
   outputLimits?: OutputLimits;
@@ -110,6 +112,7 @@ export class SessionEngine<TOwner = unknown> {
     this.queueKeyOf = options.queueKeyOf ?? (() => "");
     this.opts = {
       idleTimeoutMs: options.idleTimeoutMs ?? 30 * 60_000,
+      maxTurnMs: options.maxTurnMs ?? 120 * 60_000,
       retentionMs: options.retentionMs ?? HOUR,
       outputLimits: options.outputLimits ?? DEFAULT_OUTPUT_LIMITS,
       defaultWorkdir: options.defaultWorkdir,
@@ -241,7 +244,7 @@ export class SessionEngine<TOwner = unknown> {
    * New settings from a config edit: they apply to launches from now on (a running session keeps
    * the ones it started with); a higher maxSessions starts queued launches at once.
    */
-  configure(update: Pick<EngineOptions<TOwner>, "maxSessions" | "maxQueued" | "idleTimeoutMs" | "defaultWorkdir" | "defaultPermissionMode" | "allowRootBypass" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy" | "permissionTimeoutMs">): void {
+  configure(update: Pick<EngineOptions<TOwner>, "maxSessions" | "maxQueued" | "idleTimeoutMs" | "maxTurnMs" | "defaultWorkdir" | "defaultPermissionMode" | "allowRootBypass" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy" | "permissionTimeoutMs">): void {
     const { maxSessions, maxQueued, ...rest } = update;
     const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
     // defaultWorkdir may be cleared by the edit.
@@ -265,6 +268,7 @@ export class SessionEngine<TOwner = unknown> {
       queryFn: this.opts.queryFn,
       emit: (event) => this.onSessionEvent(event),
       idleTimeoutMs: this.opts.idleTimeoutMs,
+      maxTurnMs: this.opts.maxTurnMs,
       outputLimits: this.opts.outputLimits,
       exitGraceMs: this.opts.exitGraceMs,
       pathToClaudeCodeExecutable: this.opts.pathToClaudeCodeExecutable,
@@ -496,7 +500,7 @@ export class SessionEngine<TOwner = unknown> {
   private resolveWorkdir(given: string | undefined, resume: { workdir: string | undefined } | undefined): string {
     if (given !== undefined && (typeof given !== "string" || !given.trim())) throw invalid("workdir is empty: give an absolute directory path");
     const original = resume?.workdir;
-    if (original && given !== undefined && path.resolve(given) !== path.resolve(original)) {
+    if (original && given !== undefined && realOrResolved(given) !== realOrResolved(original)) {
       throw invalid(`a resumed session runs in its original workdir ${original}; leave workdir out (it was ${given})`);
     }
     const chosen = original ?? given ?? this.opts.defaultWorkdir;
@@ -509,7 +513,8 @@ export class SessionEngine<TOwner = unknown> {
       throw invalid(`workdir ${dir} does not exist; create it or choose an existing directory`);
     }
     if (!isDir) throw invalid(`workdir ${dir} is a file, not a directory`);
-    return dir;
+    // The session runs where the path really leads: the allow-list check and Claude Code see the same directory.
+    return realpathSync(dir);
   }
 
   /** The cost the resumed conversation had already run up (not this session's). */
@@ -538,6 +543,15 @@ export class SessionEngine<TOwner = unknown> {
       "FORBIDDEN",
       "Claude Code refuses bypassPermissions when the gateway runs as root. Either set allowRootBypass: true in the plugin config (only inside a sandbox or container: it sets IS_SANDBOX=1 for Claude Code), run the gateway as a normal user, or launch with permission_mode \"acceptEdits\".",
     );
+  }
+}
+
+/** The path with every symlink resolved; a path that does not exist (yet) stands for itself, resolved. */
+export function realOrResolved(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return path.resolve(p);
   }
 }
 

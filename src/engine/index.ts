@@ -1,7 +1,7 @@
 // The engine's public surface: everything outside src/engine imports from here.
 export type { QueryFunction } from "./session.ts";
 export { LaunchQueue, type QueuePosition } from "./launch-queue.ts";
-export { SessionEngine, type EngineOptions, type EngineListener, type PastSession, type RequestLookup, type SessionHistory } from "./engine.ts";
+export { SessionEngine, realOrResolved, type EngineOptions, type EngineListener, type PastSession, type RequestLookup, type SessionHistory } from "./engine.ts";
 export { SessionError, isSessionError, invalid, type ErrorCode } from "./errors.ts";
 export { systemClock, type Clock, type TimerHandle } from "./clock.ts";
 export { silentLogger, type Logger } from "./logger.ts";

@@ -55,6 +55,8 @@ export interface SessionDeps<TOwner> {
   queryFn: QueryFunction | undefined;
   emit: (event: SessionEvent<TOwner>) => void;
   idleTimeoutMs: number;
+  /** Wall-clock bound of one turn (a stalled API must not hold a slot for ever); 0 disables. */
+  maxTurnMs: number;
   outputLimits: OutputLimits;
   /** How long a process may take to exit after its input closed before it is signalled. */
   exitGraceMs: number;
@@ -115,6 +117,7 @@ export class Session<TOwner> {
   private childExit: Promise<void> = Promise.resolve();
   private stderrTail = "";
   private idleTimer: TimerHandle | undefined;
+  private turnTimer: TimerHandle | undefined;
   private endedAt_: number | undefined;
   private costUsd_ = 0;
   private turns_ = 0;
@@ -261,6 +264,7 @@ export class Session<TOwner> {
   /** Spawns the CLI and starts consuming its messages (a queued session leaves the queue). Returns at once. */
   start(): void {
     if (this.status_ === "queued") this.status_ = "starting";
+    this.startTurnTimer();
     const queryFn = this.deps.queryFn ?? loadedAgentQuery();
     if (queryFn) {
       this.loopDone = this.run(queryFn);
@@ -302,7 +306,10 @@ export class Session<TOwner> {
     this.appendOutput("followup", message);
     // While Claude waits for a permission answer, a message is queued for after the turn.
     const wasWaiting = this.status_ === "waiting" && this.pending.size === 0;
-    if (wasWaiting) this.status_ = "running";
+    if (wasWaiting) {
+      this.status_ = "running";
+      this.startTurnTimer();
+    }
     this.deps.emit({ type: "responded", session: this.snapshot(), message, interrupted: interrupt, by });
     if (wasWaiting) this.deps.emit({ type: "turn_started", session: this.snapshot() });
   }
@@ -557,7 +564,11 @@ export class Session<TOwner> {
   }
 
   private enterWaitingUnlessMoreQueued(interrupted: boolean): void {
-    if (this.pendingTurns.size > 0 && !interrupted) return; // the CLI goes straight on with the next message
+    if (this.pendingTurns.size > 0 && !interrupted) {
+      this.startTurnTimer(); // the CLI goes straight on with the next message: a new turn
+      return;
+    }
+    this.cancelTurnTimer();
     this.pendingTurns.clear();
     this.status_ = "waiting";
     this.deps.emit({ type: "waiting", session: this.snapshot(), lastText: this.lastResult_ ?? this.lastText, interrupted });
@@ -586,6 +597,7 @@ export class Session<TOwner> {
     this.reason_ = reason;
     this.endedAt_ = this.deps.clock.now();
     this.cancelIdleTimer();
+    this.cancelTurnTimer();
     this.input.close();
     for (const p of [...this.pending.values()]) {
       this.settle(p, { behavior: "deny", message: "The session ended before anyone answered." }, "cancelled", "session end", undefined, false);
@@ -671,6 +683,28 @@ export class Session<TOwner> {
     this.appendOutput("permission", `${record.summary}: ${outcomeText(record.outcome)} by ${record.by}${record.note ? ` (${record.note})` : ""}`, record.tool);
     this.deps.emit({ type: "permission_decided", session: this.snapshot(), record });
     return record;
+  }
+
+  /**
+   * Bounds the turn that starts now. The clock runs on while Claude Code waits for a permission
+   * answer (that wait has its own, shorter, bound by default).
+   */
+  private startTurnTimer(): void {
+    this.cancelTurnTimer();
+    const ms = this.deps.maxTurnMs;
+    if (ms <= 0) return;
+    this.turnTimer = this.deps.clock.setTimer(ms, () => {
+      this.turnTimer = undefined;
+      if (this.status_ !== "running" && this.status_ !== "starting" && !(this.status_ === "waiting" && this.pending.size > 0)) return;
+      this.deps.logger.warn(`session ${this.id}: turn ran over ${Math.round(ms / 60_000)} min without a result; stopping it`);
+      this.finish({ kind: "turn_timeout", minutes: Math.round((ms / 60_000) * 100) / 100 });
+      void this.stopProcess(0);
+    });
+  }
+
+  private cancelTurnTimer(): void {
+    this.turnTimer?.cancel();
+    this.turnTimer = undefined;
   }
 
   private cancelIdleTimer(): void {

@@ -39,6 +39,8 @@ export type EndReason =
   | { kind: "max_turns" }
   | { kind: "api_error"; message: string; httpStatus: number | undefined }
   | { kind: "error"; message: string }
+  /** A turn ran longer than the wall-clock bound (maxSessionMinutes) without a result. */
+  | { kind: "turn_timeout"; minutes: number }
   | { kind: "killed"; by: string }
   | { kind: "gateway_restart" };
 
@@ -54,6 +56,8 @@ export function reasonText(reason: EndReason): string {
       return `api_error: ${reason.message}`;
     case "error":
       return `error: ${reason.message}`;
+    case "turn_timeout":
+      return `turn_timeout: no result within ${reason.minutes} min (maxSessionMinutes)`;
     case "killed":
       return `killed by ${reason.by}`;
     case "gateway_restart":
@@ -74,6 +78,7 @@ export function statusForReason(reason: EndReason): TerminalStatus {
     case "max_turns":
     case "api_error":
     case "error":
+    case "turn_timeout":
       return "failed";
     case "killed":
       return "killed";

@@ -135,4 +135,36 @@ describe("Delivery with the outbox", () => {
     await after.idle();
     expect(r.sent.map((s) => s.text)).toEqual(["first", "second"]);
   });
+
+  it("a hung channel: each send times out and is retried; close() ends the wait at once and the notice stays in the outbox", async () => {
+    let calls = 0;
+    const hung: Transport = {
+      send: () => {
+        calls++;
+        return new Promise<void>(() => undefined); // the platform never answers
+      },
+      chunk: (_route, text) => [text],
+    };
+    const first = new Delivery({ transport: hung, logger: silentLogger, retryDelaysMs: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1], sendTimeoutMs: 40, outbox: reopen() });
+    const outcome = first.enqueue(a, "✅ done", "t", { key: "s1:ended" });
+    while (calls < 3) await new Promise((res) => setTimeout(res, 5));
+    // Shutdown does not wait for the hung send.
+    const started = Date.now();
+    first.close();
+    expect(await outcome).toEqual({ delivered: false, skipped: "stopped" });
+    await first.idle();
+    expect(Date.now() - started).toBeLessThan(200);
+
+    const r = recorder();
+    const second = new Delivery({ transport: r.transport, logger: silentLogger, retryDelaysMs: [1], outbox: reopen() });
+    expect(second.resumePending()).toBe(1);
+    await second.idle();
+    expect(r.sent.map((s) => s.text)).toEqual(["✅ done"]);
+  });
+
+  it("a send that times out counts as a failed attempt with the reason", async () => {
+    const hung: Transport = { send: () => new Promise<void>(() => undefined), chunk: (_route, text) => [text] };
+    const d = new Delivery({ transport: hung, logger: silentLogger, retryDelaysMs: [1], sendTimeoutMs: 20 });
+    expect(await d.enqueue(b, "x", "t")).toEqual({ delivered: false, error: "the channel did not answer within 20 ms", attempts: 2 });
+  });
 });

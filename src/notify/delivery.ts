@@ -53,7 +53,12 @@ export interface DeliveryOptions {
   /** Minimum gap between two sends to one conversation, per channel. */
   paceMs?: (channel: string) => number;
   outbox?: Outbox;
+  /** How long one send may take before it counts as failed and is retried (a hung channel). */
+  sendTimeoutMs?: number;
 }
+
+/** Long enough for a slow platform API; short enough that a hung one does not hold its chat for long. */
+export const DEFAULT_SEND_TIMEOUT_MS = 30_000;
 
 export type DeliveryOutcome =
   | { delivered: true; chunks: number; attempts: number }
@@ -92,6 +97,10 @@ export class Delivery {
   private readonly retryDelays: readonly number[];
   private readonly paceMs: (channel: string) => number;
   private readonly outbox: Outbox | undefined;
+  private readonly sendTimeoutMs: number;
+  /** Settles when close() is called: sends in flight stop being waited for. */
+  private readonly closing: Promise<"closed">;
+  private signalClosed: () => void = () => undefined;
   /** Per conversation: the tail of its send chain, and when it last sent. */
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly lastSentAt = new Map<string, number>();
@@ -104,6 +113,10 @@ export class Delivery {
     this.retryDelays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
     this.paceMs = options.paceMs ?? defaultPaceMs;
     this.outbox = options.outbox;
+    this.sendTimeoutMs = options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
+    this.closing = new Promise((resolve) => {
+      this.signalClosed = () => resolve("closed");
+    });
   }
 
   /**
@@ -142,6 +155,7 @@ export class Delivery {
   /** Stops retrying: waits end at once, unfinished durable notices stay in the outbox for the next start. */
   close(): void {
     this.closed = true;
+    this.signalClosed();
     for (const w of this.waits) {
       clearTimeout(w.timer);
       w.wake();
@@ -182,7 +196,9 @@ export class Delivery {
         attempts++;
         try {
           // Buttons go with the last chunk, under the text that explains them.
-          await this.transport.send(route, chunk, i === chunks.length - 1 ? job.buttons : undefined);
+          const sent = await this.bounded(this.transport.send(route, chunk, i === chunks.length - 1 ? job.buttons : undefined));
+          // Closed mid-send: whether it arrived is unknown; the outbox keeps it for the next start.
+          if (sent === "closed") return { delivered: false, skipped: "stopped" };
           this.lastSentAt.set(key, Date.now());
           if (durable) this.persist(() => this.outbox?.progress(durable.id, i + 1, attempts, undefined), label);
           break;
@@ -204,6 +220,25 @@ export class Delivery {
     }
     if (durable) this.persist(() => this.outbox?.delivered(durable.id, chunks.length, attempts), label);
     return { delivered: true, chunks: chunks.length, attempts };
+  }
+
+  /**
+   * One send, bounded: a channel that never answers fails after sendTimeoutMs (and is retried like
+   * any failure), and close() stops waiting for it at once, so a hung channel cannot hold its chat
+   * or the gateway's shutdown. A send that times out may still arrive later: at-least-once.
+   */
+  private async bounded(send: Promise<void>): Promise<"sent" | "closed"> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the channel did not answer within ${this.sendTimeoutMs >= 1000 ? `${Math.round(this.sendTimeoutMs / 1000)} s` : `${this.sendTimeoutMs} ms`}`)), this.sendTimeoutMs);
+    });
+    // A send abandoned by the timeout or close() may still reject later: that must not go unhandled.
+    send.catch(() => undefined);
+    try {
+      return await Promise.race([send.then(() => "sent" as const), timeout, this.closing]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private persist(write: () => void, label: string): void {

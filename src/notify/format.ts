@@ -55,3 +55,32 @@ export function entryLine(e: OutputEntry): string {
     }
   }
 }
+
+const ZWSP = "\u200b";
+
+/**
+ * Text that came from the model (or was relayed by an agent), made inert for a chat: mentions do
+ * not ping (`@everyone`, `@here`, `@name`, `<@123>`, `<!channel>`), links do not hide or open
+ * their target (a markdown link shows its address; addresses are not auto-linked), and markup
+ * that could hide or restyle text (spoilers, HTML-like tags, headings, quotes) shows as written.
+ * A zero-width space breaks each construct while the text reads the same.
+ */
+export function neutralise(text: string): string {
+  return (
+    text
+      // [label](url) → label (url): the target is visible, and is then defanged below.
+      .replace(/\[([^\]\n]{0,300})\]\(\s*([^)\s]{1,2000})\s*\)/g, "$1 ($2)")
+      // <https://…> autolinks lose their brackets; other <…> that a platform parses (mentions,
+      // channel links, tags) get a break after "<".
+      .replace(/<((?:https?|ftp|mailto):[^>\s]*)>/gi, "$1")
+      .replace(/<(?=[@#!/a-zA-Z])/g, `<${ZWSP}`)
+      // @everyone, @here, @user (not e-mail addresses: the @ must start a word).
+      .replace(/(^|[^\w.+-])@(?=\w)/g, `$1@${ZWSP}`)
+      // scheme:// and www. are what auto-linkers look for.
+      .replace(/\b([a-z][a-z0-9+.-]{1,15}):\/\//gi, `$1:/${ZWSP}/`)
+      .replace(/\bwww\./gi, `www${ZWSP}.`)
+      // Spoilers (||…||) and line-leading headings / quotes.
+      .replace(/\|\|/g, `|${ZWSP}|`)
+      .replace(/^([ \t]*)([#>])/gm, `$1${ZWSP}$2`)
+  );
+}

@@ -6,6 +6,7 @@ import type { ForegroundRegistry } from "../ops/foreground.ts";
 import { routeKey, type Owner } from "../ops/types.ts";
 import type { Delivery } from "./delivery.ts";
 import {
+  dailyBudgetNotice,
   decisionNotice,
   endedNotice,
   launchedNotice,
@@ -18,7 +19,7 @@ import {
   wakeText,
   type NoticeButton,
 } from "./messages.ts";
-import { entryLine } from "./format.ts";
+import { entryLine, neutralise } from "./format.ts";
 import { resolveRoute } from "./routing.ts";
 
 /** Starts a turn of the agent that owns a session, in-process. */
@@ -34,6 +35,8 @@ export interface NotifierOptions {
   logger: Logger;
   waker?: Waker;
   autoRespondsLeft: (sessionId: string) => number;
+  /** Whether the agent's sessions have spent its daily budget (dailyBudgetUsd) today. */
+  dailyBudget?: (agentId: string | undefined) => { spentUsd: number; limitUsd: number; day: string } | undefined;
   /** Observes every wake (for measurements); never affects delivery. */
   onWake?: (info: { sessionId: string; ms: number; ok: boolean }) => void;
 }
@@ -54,6 +57,8 @@ export class Notifier {
   private readonly streams = new Map<string, PendingStream>();
   private readonly longRunTimers = new Map<string, NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** "<agent>:<day>" already told they reached the daily budget. */
+  private readonly budgetTold = new Set<string>();
   private unsubscribe: (() => void) | undefined;
 
   constructor(options: NotifierOptions) {
@@ -104,6 +109,7 @@ export class Notifier {
         this.flushSession(s.id);
         this.notify(s, waitingNotice(s, event.lastText, event.interrupted), "waiting", `${s.id}:waiting:${s.turns}`);
         this.wake(s, wakeText(s, { kind: "waiting", lastText: event.lastText, autoRespondsLeft: this.opts.autoRespondsLeft(s.id) }));
+        this.checkDailyBudget(s);
         return;
       case "responded":
         // A person's reply through a chat command is answered by the command itself.
@@ -117,6 +123,7 @@ export class Notifier {
         this.flushSession(s.id);
         for (const w of this.opts.foreground.watchers(s.id)) this.opts.foreground.detach(w.route, s.id);
         this.notifyEnded(s, event.reason);
+        this.checkDailyBudget(s);
         return;
       case "permission_request": {
         this.flushSession(s.id);
@@ -158,6 +165,15 @@ export class Notifier {
     this.wake(s, wakeText(s, { kind: "ended", reason }));
   }
 
+  /** After a session's spending changed: the first time today its agent is over the daily budget, its chat is told. */
+  private checkDailyBudget(s: Snap): void {
+    const agentId = s.owner.agentId;
+    const reached = agentId ? this.opts.dailyBudget?.(agentId) : undefined;
+    if (!agentId || !reached || this.budgetTold.has(`${agentId}:${reached.day}`)) return;
+    this.budgetTold.add(`${agentId}:${reached.day}`);
+    this.notify(s, dailyBudgetNotice(agentId, reached), "daily budget", `${agentId}:daily-budget:${reached.day}`);
+  }
+
   private notify(s: Snap, text: string, what: string, key: string, buttons?: NoticeButton[]): void {
     const resolved = resolveRoute(this.opts.config, s.owner, s.workdir);
     if (!resolved) {
@@ -186,7 +202,7 @@ export class Notifier {
 
   private stream(s: Snap, entry: OutputEntry): void {
     if (entry.kind === "followup" || entry.kind === "result") return;
-    const line = entryLine(entry);
+    const line = neutralise(entryLine(entry));
     for (const w of this.opts.foreground.watchers(s.id)) {
       if (entry.seq <= w.lastSeq) continue;
       const key = `${routeKey(w.route)}#${s.id}`;

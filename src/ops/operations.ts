@@ -8,6 +8,7 @@ import {
   isMorePermissive,
   parseRule,
   looksLikeUuid,
+  realOrResolved,
   type PermissionPolicy,
   reasonText,
   SessionError,
@@ -51,11 +52,14 @@ export interface StoredSessions {
   list(query: {
     agentId: string | undefined;
     statuses: readonly SessionStatus[] | undefined;
+    conversation?: string | null;
     resumableOnly?: boolean;
     limit: number;
     offset: number;
   }): { sessions: Snapshot[]; total: number };
   decisions(query: { sessionId: string | undefined; limit: number; offset: number }): PermissionRecord[];
+  /** An agent's sessions live at or after `since` and their cost (for the daily budget). */
+  costsSince(agentId: string, since: number): Array<{ id: string; costUsd: number }>;
 }
 
 /** Durable transcripts (the store's): every entry of a session, after it left memory too. */
@@ -80,6 +84,8 @@ export interface OperationsDeps {
   preLaunchChecks?: PreLaunchCheck;
   stored?: StoredSessions;
   transcripts?: TranscriptReader;
+  /** The time, for the daily budget's day (UTC). */
+  now?: () => number;
 }
 
 export interface LaunchResult {
@@ -148,6 +154,7 @@ export class Operations {
   private readonly stored: StoredSessions | undefined;
   private readonly transcripts: TranscriptReader | undefined;
   private policy: PermissionPolicy;
+  private readonly now: () => number;
   /** Agent replies in a row per session, reset when a person replies. */
   private readonly autoResponds = new Map<string, number>();
 
@@ -159,6 +166,7 @@ export class Operations {
     this.stored = deps.stored;
     this.transcripts = deps.transcripts;
     this.policy = createPolicy(deps.config.permissionPolicy);
+    this.now = deps.now ?? Date.now;
   }
 
   /** A config edit: new values apply to the operations from now on. */
@@ -173,6 +181,7 @@ export class Operations {
     // People may pick any mode and tools; an agent stays within what the operator configured.
     const allowedTools = caller.kind === "agent" ? this.agentAllowedTools(input) : input.allowedTools;
     if (input.resumeSessionId !== undefined) this.assertResumable(caller, input.resumeSessionId);
+    const maxBudgetUsd = this.budgetWithinCeilings(caller, input.maxBudgetUsd ?? this.config.defaultBudgetUsd);
     if (caller.kind === "agent" && !this.config.skipSafetyChecks && this.preLaunchChecks) await this.preLaunchChecks(caller, input);
     const owner: Owner = { agentId: caller.agentId, route: caller.route, sessionKey: caller.sessionKey, origin: caller.kind === "agent" ? "tool" : caller.origin };
     const session = this.engine.launch({
@@ -180,7 +189,7 @@ export class Operations {
       name: input.name,
       workdir: input.workdir,
       model: input.model ?? this.config.defaultModel,
-      maxBudgetUsd: input.maxBudgetUsd ?? this.config.defaultBudgetUsd,
+      maxBudgetUsd,
       systemPrompt: input.systemPrompt,
       allowedTools,
       permissionMode: input.permissionMode ?? this.config.permissionMode,
@@ -229,6 +238,43 @@ export class Operations {
       );
     }
     return passed;
+  }
+
+  /**
+   * The ceilings every launch meets before anything is created: the budget it asks for against
+   * maxBudgetUsd, and its agent's spending today against dailyBudgetUsd. Returns the budget.
+   */
+  private budgetWithinCeilings(caller: Caller, budgetUsd: number): number {
+    const ceiling = this.config.maxBudgetUsd;
+    if (budgetUsd > ceiling) {
+      throw new SessionError(
+        "LIMIT_REACHED",
+        `max_budget_usd ${usd(budgetUsd)} is above the ceiling maxBudgetUsd (${usd(ceiling)}): ask for ${usd(ceiling)} or less, or have the operator raise maxBudgetUsd.`,
+        { ceiling: "maxBudgetUsd", limitUsd: ceiling },
+      );
+    }
+    const daily = this.dailyBudgetReached(caller.agentId);
+    if (daily) {
+      throw new SessionError(
+        "LIMIT_REACHED",
+        `agent ${caller.agentId} has spent ${usd(daily.spentUsd)} today (UTC), its daily budget dailyBudgetUsd is ${usd(daily.limitUsd)}: no more launches until 00:00 UTC, or have the operator raise dailyBudgetUsd.`,
+        { ceiling: "dailyBudgetUsd", limitUsd: daily.limitUsd, spentUsd: daily.spentUsd },
+      );
+    }
+    return budgetUsd;
+  }
+
+  /** What an agent's sessions cost that were live today (UTC); the engine's live figures win over the store's. */
+  private spentToday(agentId: string): number {
+    const midnight = new Date(this.now()).setUTCHours(0, 0, 0, 0);
+    const costs = new Map<string, number>();
+    for (const s of this.stored?.costsSince(agentId, midnight) ?? []) costs.set(s.id, s.costUsd);
+    for (const s of this.engine.list()) {
+      if (s.owner.agentId === agentId && (s.endedAt === undefined || s.endedAt >= midnight)) costs.set(s.id, s.costUsd);
+    }
+    let total = 0;
+    for (const cost of costs.values()) total += cost;
+    return total;
   }
 
   async resume(caller: Caller, raw: unknown): Promise<LaunchResult> {
@@ -388,6 +434,7 @@ export class Operations {
         input.status === "all" ? undefined : input.status === "running" ? ["starting", "running"] : [input.status];
       const page = this.stored.list({
         agentId: caller.kind === "agent" ? caller.agentId : undefined,
+        ...(caller.kind === "agent" && !this.config.shareSessionsAcrossConversations ? { conversation: caller.sessionKey ?? null } : {}),
         statuses,
         resumableOnly: input.resumable,
         limit: input.limit,
@@ -405,9 +452,14 @@ export class Operations {
     return { sessions: all.slice(input.offset, input.offset + input.limit), total: all.length, offset: input.offset };
   }
 
-  stats(_caller: Caller, raw: unknown): StatsSnapshot {
+  /** The counts and costs; an agent is not told the name of a session it may not see. */
+  stats(caller: Caller, raw: unknown): StatsSnapshot {
     parseNoInput(raw, "stats");
-    return this.engine.getStats();
+    const stats = this.engine.getStats();
+    const top = stats.mostExpensive;
+    if (!top || caller.kind === "operator") return stats;
+    const session = this.engine.find(top.id)?.snapshot() ?? this.stored?.findSnapshot(top.id);
+    return session && this.canSee(caller, session) ? stats : { ...stats, mostExpensive: undefined };
   }
 
   fg(caller: Caller, raw: unknown): FgResult {
@@ -442,14 +494,27 @@ export class Operations {
     return this.foreground.watchers(sessionId).length > 0;
   }
 
+  /** When an agent's sessions have spent its daily budget today (UTC): how much, of what, which day. */
+  dailyBudgetReached(agentId: string | undefined): { spentUsd: number; limitUsd: number; day: string } | undefined {
+    const daily = this.config.dailyBudgetUsd;
+    if (daily === undefined || agentId === undefined) return undefined;
+    const spentUsd = this.spentToday(agentId);
+    return spentUsd >= daily ? { spentUsd, limitUsd: daily, day: new Date(this.now()).toISOString().slice(0, 10) } : undefined;
+  }
+
   /** How many more times the owning agent may answer this session before it must ask the user. */
   autoRespondsLeft(sessionId: string): number {
     return Math.max(0, this.config.maxAutoResponds - (this.autoResponds.get(sessionId) ?? 0));
   }
 
-  /** Whether `caller` may see `session`: operators see all, an agent only what it launched. */
+  /**
+   * Whether `caller` may see `session`: operators see all; an agent what was launched for it from
+   * the conversation it is called in (or from any of its conversations, when the config shares them).
+   */
   canSee(caller: Caller, session: Snapshot): boolean {
-    return caller.kind === "operator" || session.owner.agentId === caller.agentId;
+    if (caller.kind === "operator") return true;
+    if (session.owner.agentId !== caller.agentId) return false;
+    return this.config.shareSessionsAcrossConversations || sameConversation(session.owner.sessionKey, caller.sessionKey);
   }
 
   /** The session a ref names, if this caller may see it; otherwise NOT_FOUND (existence is not leaked). */
@@ -499,9 +564,13 @@ export class Operations {
     return {
       permissionPolicy: createPolicy(config.permissionPolicy),
       permissionTimeoutMs: config.permissionTimeoutMinutes * 60_000,
+      // Both sides by real path: a symlink inside an allowed directory must not lead out of it.
       checkWorkdir: (dir) => {
-        if (config.allowedWorkdirs.length > 0 && !config.allowedWorkdirs.some((prefix) => isUnder(dir, prefix))) {
-          throw new SessionError("FORBIDDEN", `workdir ${dir} is outside allowedWorkdirs (${config.allowedWorkdirs.join(", ")}); choose a directory inside one of them`);
+        if (config.allowedWorkdirs.length === 0) return;
+        const real = realOrResolved(dir);
+        if (!config.allowedWorkdirs.some((prefix) => isUnder(real, realOrResolved(prefix)))) {
+          const shown = real === dir ? dir : `${dir} (really ${real})`;
+          throw new SessionError("FORBIDDEN", `workdir ${shown} is outside allowedWorkdirs (${config.allowedWorkdirs.join(", ")}); choose a directory inside one of them`);
         }
       },
       envForWorkdir: (dir) => agentEnvFor(config, dir),
@@ -515,6 +584,15 @@ const READ_ONLY_TOOLS: ReadonlySet<string> = new Set(["Read", "Glob", "Grep", "L
 /** Entries before a page that starts after `since`: those up to `since`. */
 function pageEarlier(entries: readonly OutputEntry[], since: number): number {
   return entries.length ? (entries[0]?.seq ?? since + 1) - 1 : since;
+}
+
+/** Session keys name conversations; the host treats them without case. */
+function sameConversation(a: string | undefined, b: string | undefined): boolean {
+  return (a ?? "").toLowerCase() === (b ?? "").toLowerCase();
+}
+
+function usd(value: number): string {
+  return `$${value.toFixed(2)}`;
 }
 
 /** What is kept of a session's output when it has no transcript: its last result. */

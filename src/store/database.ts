@@ -97,19 +97,35 @@ export interface OpenedDatabase {
   movedAside: { to: string; reason: string } | undefined;
 }
 
-/** Opens (creating if needed) the store at `file`; an unreadable file is renamed and replaced. */
-export function openDatabase(file: string, now: () => number = Date.now): OpenedDatabase {
+/**
+ * Opens (creating if needed) the store at `file`. A corrupt file is renamed and replaced; any
+ * other failure (locked by another process, disk full, no permission, written by a newer plugin)
+ * is thrown as it is: the file is fine, and moving it aside would lose the sessions and stats in it.
+ * `open` is the driver's open-and-migrate, replaceable to simulate faults no test can cause for real.
+ */
+export function openDatabase(file: string, now: () => number = Date.now, open: (file: string) => DatabaseSync = openAndMigrate): OpenedDatabase {
   mkdirSync(path.dirname(file), { recursive: true });
   try {
-    return { db: openAndMigrate(file), file, movedAside: undefined };
+    return { db: open(file), file, movedAside: undefined };
   } catch (err) {
+    if (!isCorrupt(err)) throw err;
     const reason = err instanceof Error ? err.message : String(err);
     const to = `${file}.unreadable-${new Date(now()).toISOString().replace(/[:.]/g, "-")}`;
     for (const suffix of ["", "-wal", "-shm"]) {
       if (existsSync(file + suffix)) renameSync(file + suffix, to + suffix);
     }
-    return { db: openAndMigrate(file), file, movedAside: { to, reason } };
+    return { db: open(file), file, movedAside: { to, reason } };
   }
+}
+
+/** SQLite's own verdict that the file is not a (sound) database. */
+const SQLITE_CORRUPT = 11;
+const SQLITE_NOTADB = 26;
+
+function isCorrupt(err: unknown): boolean {
+  const code = (err as { errcode?: unknown } | null)?.errcode;
+  // Extended result codes keep the primary code in the low byte.
+  return typeof code === "number" && [SQLITE_CORRUPT, SQLITE_NOTADB].includes(code & 0xff);
 }
 
 function openAndMigrate(file: string): DatabaseSync {
@@ -125,6 +141,10 @@ function openAndMigrate(file: string): DatabaseSync {
     if (version > SCHEMA_VERSION) {
       throw new Error(`the store was written by a newer plugin (schema ${version}, this plugin knows ${SCHEMA_VERSION})`);
     }
+    // The store must be writable now (another gateway on the same state holds the lock: BUSY),
+    // not at the first session's write; a write transaction proves it without writing.
+    db.exec("BEGIN IMMEDIATE");
+    db.exec("COMMIT");
     // Each step in its own transaction with its version: a crash between steps resumes at the next.
     for (let to = version + 1; to <= SCHEMA_VERSION; to++) {
       db.exec("BEGIN");

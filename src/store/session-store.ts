@@ -24,6 +24,11 @@ export interface SessionStoreOptions<TOwner> {
 export interface ListQuery {
   /** Only sessions of this agent (an agent's own view); undefined = all (operators). */
   agentId: string | undefined;
+  /**
+   * Only sessions launched from this conversation (the owner's session key, compared without
+   * case); null = those launched from none; undefined = every conversation.
+   */
+  conversation?: string | null;
   /** Only these statuses; undefined = all. */
   statuses: readonly SessionStatus[] | undefined;
   /** Only sessions that can be resumed (ended, with a Claude conversation). */
@@ -169,6 +174,12 @@ export class SessionStore<TOwner> implements SessionHistory {
       where.push("owner_agent = ?");
       params.push(query.agentId);
     }
+    // The owner is stored whole in `data`; its session key is the conversation (see ops/types.ts Owner).
+    if (query.conversation === null) where.push("json_extract(data, '$.owner.sessionKey') IS NULL");
+    else if (query.conversation !== undefined) {
+      where.push("lower(json_extract(data, '$.owner.sessionKey')) = ?");
+      params.push(query.conversation.toLowerCase());
+    }
     if (query.statuses !== undefined) {
       where.push(`status IN (${query.statuses.map(() => "?").join(", ")})`);
       params.push(...query.statuses);
@@ -185,6 +196,13 @@ export class SessionStore<TOwner> implements SessionHistory {
       query.offset,
     );
     return { sessions: rows.flatMap((row) => parse<TOwner>(row) ?? []), total };
+  }
+
+  /** The sessions of an agent that were live at or after `since`, with what they cost. */
+  costsSince(agentId: string, since: number): Array<{ id: string; costUsd: number }> {
+    return this.prepared("SELECT id, cost_usd FROM sessions WHERE owner_agent = ? AND (ended_at IS NULL OR ended_at >= ?)")
+      .all(agentId, since)
+      .map((row) => ({ id: String(row.id), costUsd: Number(row.cost_usd) }));
   }
 
   count(): number {

@@ -2,7 +2,8 @@
 // stats, crash recovery (orphan processes, interrupted sessions counted once), and an unreadable
 // file moved aside.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { DatabaseSync } from "node:sqlite";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -10,6 +11,7 @@ import { emptyStatsState, silentLogger, type SessionSnapshot } from "../engine/i
 import { sampleSnapshot } from "../../test/support/snapshots.ts";
 import { openStore, recoverAfterRestart, STORE_FILE, type PluginStore } from "./index.ts";
 import { processStartTicks } from "./orphans.ts";
+import { openDatabase } from "./database.ts";
 
 type Owner = { agentId: string | undefined };
 let dir: string;
@@ -36,6 +38,23 @@ afterEach(() => {
 });
 
 describe("session store", () => {
+  it("lists an agent's sessions of one conversation (case aside), of none, or of all; sums an agent's costs since a time", () => {
+    const s = open().sessions;
+    const owned = (agentId: string, sessionKey: string | undefined) => ({ agentId, sessionKey }) as unknown as Owner;
+    s.save({ ...snap("aaaa1111", { createdAt: 1, costUsd: 1, endedAt: 100 }), owner: owned("main", "agent:main:chat:a") });
+    s.save({ ...snap("bbbb2222", { createdAt: 2, costUsd: 2, endedAt: 5 }), owner: owned("main", "agent:main:chat:b") });
+    s.save({ ...snap("cccc3333", { createdAt: 3, costUsd: 4, endedAt: undefined, status: "running" }), owner: owned("main", undefined) });
+    s.save({ ...snap("dddd4444", { createdAt: 4, costUsd: 8 }), owner: owned("beta", "agent:main:chat:a") });
+    const ids = (q: { agentId?: string; conversation?: string | null }) =>
+      s.list({ agentId: q.agentId, conversation: q.conversation, statuses: undefined, limit: 10, offset: 0 }).sessions.map((x) => x.id);
+    expect(ids({ agentId: "main", conversation: "AGENT:MAIN:CHAT:A" })).toEqual(["aaaa1111"]);
+    expect(ids({ agentId: "main", conversation: null })).toEqual(["cccc3333"]);
+    expect(ids({ agentId: "main" })).toEqual(["cccc3333", "bbbb2222", "aaaa1111"]);
+    expect(ids({ conversation: "agent:main:chat:a" })).toEqual(["dddd4444", "aaaa1111"]);
+    // Live (no end) or ended at or after the time.
+    expect(s.costsSince("main", 50).sort((x, y) => x.id.localeCompare(y.id))).toEqual([{ id: "aaaa1111", costUsd: 1 }, { id: "cccc3333", costUsd: 4 }]);
+  });
+
   it("keeps sessions across a reopen and finds them by id, name and Claude session UUID", () => {
     const uuid = "0b3c1f9e-2a4d-4c5e-8f60-718293a4b5c6";
     open().sessions.save(snap("aaaa1111", { claudeSessionId: uuid, createdAt: 10 }));
@@ -142,5 +161,54 @@ describe("opening the store", () => {
     reopened.sessions.save(snap("bbbb2222"));
     expect(open().sessions.get("bbbb2222")).toBeDefined();
     expect(readdirSync(path.dirname(file)).some((f) => f.includes(".unreadable-"))).toBe(true);
+  });
+
+  it("does not move a locked store aside: BUSY is thrown and the file keeps its sessions", () => {
+    const file = path.join(dir, STORE_FILE);
+    open().sessions.save(snap("aaaa1111"));
+    store?.close();
+    store = undefined;
+    // Another process holds the write lock (as a second gateway on the same state would).
+    const holder = new DatabaseSync(file);
+    holder.exec("PRAGMA busy_timeout = 0; BEGIN EXCLUSIVE");
+    try {
+      expect(() => openDatabase(file)).toThrow(/locked|busy/i);
+      expect(readdirSync(path.dirname(file)).some((f) => f.includes(".unreadable-"))).toBe(false);
+    } finally {
+      holder.exec("ROLLBACK");
+      holder.close();
+    }
+    expect(open().sessions.get("aaaa1111")).toBeDefined();
+  }, 20_000);
+
+  it("does not move the store aside when the disk is full (SQLITE_FULL or ENOSPC): the error is thrown as it is", () => {
+    const file = path.join(dir, STORE_FILE);
+    open().sessions.save(snap("aaaa1111"));
+    store?.close();
+    store = undefined;
+    const bytes = readFileSync(file);
+    // No test can fill the disk for real: the driver's open fails as SQLite and Node report it.
+    const full = Object.assign(new Error("database or disk is full"), { code: "ERR_SQLITE_ERROR", errcode: 13 });
+    const enospc = Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", errno: -28 });
+    for (const fault of [full, enospc]) {
+      expect(() => openDatabase(file, Date.now, () => {
+        throw fault;
+      })).toThrow(fault.message);
+    }
+    expect(readdirSync(path.dirname(file)).some((f) => f.includes(".unreadable-"))).toBe(false);
+    expect(readFileSync(file).equals(bytes)).toBe(true);
+    expect(open().sessions.get("aaaa1111")).toBeDefined();
+  });
+
+  it("a store written by a newer plugin is refused, not moved aside", () => {
+    const file = path.join(dir, STORE_FILE);
+    open().sessions.save(snap("aaaa1111"));
+    store?.close();
+    store = undefined;
+    const db = new DatabaseSync(file);
+    db.exec("PRAGMA user_version = 99");
+    db.close();
+    expect(() => openDatabase(file)).toThrow(/newer plugin/);
+    expect(readdirSync(path.dirname(file)).some((f) => f.includes(".unreadable-"))).toBe(false);
   });
 });

@@ -21,6 +21,8 @@ export interface CommandContext {
   agentId?: string;
   sessionKey?: string;
   args?: string;
+  /** The host's verdict on the sender (its allow-list); the commands are registered requireAuth. */
+  isAuthorizedSender?: boolean;
 }
 
 export interface CommandSpec {
@@ -230,6 +232,11 @@ function fallbackRoute(ctx: CommandContext): Route | undefined {
 export async function runCommand(spec: CommandSpec, services: ServicesRef, ctx: CommandContext, resolveConversation: ConversationResolver): Promise<{ text: string }> {
   let live: PluginServices | undefined;
   try {
+    // The host refuses unauthorized senders before the handler (requireAuth); if one ever gets
+    // here, they are not an operator: nothing runs.
+    if (ctx.isAuthorizedSender === false) {
+      return { text: `⚠️ /${spec.name}: you are not allowed to control Claude Code sessions from this chat; ask the gateway's owner to add you to the channel's allow-list.` };
+    }
     live = await services.ready();
     return { text: await spec.run(live, commandCaller(ctx, resolveConversation), ctx.args ?? "") };
   } catch (err) {

@@ -1,5 +1,5 @@
 // Durability in a real gateway: a crash mid-session, graceful restarts, a channel that fails across
-// a restart, and a corrupt store. Sessions, resume ids, stats and undelivered notices survive.
+// a restart, a channel that hangs at shutdown, and a corrupt store. Sessions, resume ids, stats and undelivered notices survive.
 import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,8 +10,8 @@ import { isClaudeProcess, startPluginGateway, type PluginGateway } from "./suppo
 let p: PluginGateway;
 
 beforeAll(async () => {
-  p = await startPluginGateway({ label: "durability" });
-}, 120_000);
+  p = await startPluginGateway({ label: "durability", lockTimeoutMs: 900_000 });
+}, 960_000);
 
 afterAll(async () => {
   await p?.close();
@@ -121,6 +121,25 @@ describe("durability across restarts and crashes", () => {
     const delivered = await p.waitForText("alice", /✅ outage/, 30_000, after);
     expect(delivered.ok).toBe(true);
     expect(p.sentTo("alice", after).filter((m) => m.text.includes("✅ outage"))).toHaveLength(1);
+  }, 180_000);
+
+  it("a channel that never answers does not hold the gateway's shutdown: it stops within 10 s, and the notice goes out after the restart", async () => {
+    const after = p.gw.outbound().length;
+    await p.gw.hangSends(true);
+    // The command's own reply is the inbound turn's; the ✅ notice is the plugin's send, which hangs.
+    await p.command("alice", `/claude --once --name hung --workdir ${p.workdir} say hi`);
+    await waitFor(async () => (await p.gw.hungSends()) >= 1, 60_000, "the notice's send hanging in the channel");
+    const stopped = await p.gw.stop();
+    console.log(`gateway stop with a hung channel: ${stopped.durationMs} ms`);
+    expect(stopped.killed).toBe(false);
+    expect(stopped.durationMs).toBeLessThan(10_000);
+    expect(p.sentTo("alice", after).some((m) => m.text.includes("✅ hung"))).toBe(false);
+
+    await p.gw.start(); // a new process: the channel answers again
+    await p.waitForPlugin();
+    const delivered = await p.waitForText("alice", /✅ hung \[/, 30_000, after);
+    expect(delivered.ok).toBe(true);
+    expect(p.sentTo("alice", after).filter((m) => m.text.includes("✅ hung"))).toHaveLength(1);
   }, 180_000);
 
   it("starts with a new store and says so when the store file is corrupt", async () => {

@@ -235,7 +235,9 @@ describe("surfaces in a real gateway", () => {
     );
 
     const killed = await p.gw.rpc<{ session: SessionView; display: string }>("claude-code.kill", { session: id });
-    expect(killed.session).toMatchObject({ id, state: "killed", reason: "killed by operator (RPC)" });
+    // The client's identity, as the gateway reports it, never its token.
+    expect(killed.session).toMatchObject({ id, state: "killed", reason: expect.stringMatching(/^killed by operator \(RPC: client cli, conn [\w-]+\)$/) });
+    expect(killed.session.reason).not.toContain(p.gw.token);
     expect(killed.display).toMatch(/Killed rpc-one/);
     expect(Date.parse(killed.session.endedAt ?? "")).toBeGreaterThan(0);
     // As the community plugin answered: an ended session is an answer, not an error.
@@ -291,6 +293,111 @@ describe("surfaces in a real gateway", () => {
       await readOnly.close();
     }
   }, 30_000);
+
+  it("RPC scopes: each method refuses a lesser scope; approving needs operator.approvals, which write does not give", async () => {
+    const launched = await p.gw.rpc<{ session: SessionView }>("claude-code.launch", {
+      prompt: "run `echo scope-approval`",
+      workdir: p.workdir,
+      name: "scoped",
+      permission_mode: "default",
+    });
+    const id = launched.session.id;
+    const asking = await waitForSession(id, "asking permission", (s) => s.state === "waiting" && s.waitingFor === "permission");
+    const pending = await p.gw.rpc<{ requests: Array<{ id: string; sessionId: string }> }>("claude-code.pending");
+    const request = pending.requests.find((r) => r.sessionId === id)!.id;
+
+    const lesser: Record<string, string[]> = { "operator.read": ["operator.pairing"], "operator.write": ["operator.read"], "operator.approvals": ["operator.read", "operator.write"] };
+    const required: Record<string, string> = {
+      "claude-code.launch": "operator.write",
+      "claude-code.respond": "operator.write",
+      "claude-code.kill": "operator.write",
+      "claude-code.resume": "operator.write",
+      "claude-code.output": "operator.read",
+      "claude-code.sessions": "operator.read",
+      "claude-code.stats": "operator.read",
+      "claude-code.audit": "operator.read",
+      "claude-code.pending": "operator.approvals",
+      "claude-code.permit": "operator.approvals",
+    };
+    const params: Record<string, unknown> = {
+      "claude-code.launch": { prompt: "should never run", workdir: p.workdir },
+      "claude-code.respond": { session: id, message: "x" },
+      "claude-code.kill": { session: id },
+      "claude-code.resume": { session: id },
+      "claude-code.output": { session: id },
+      "claude-code.sessions": {},
+      "claude-code.stats": {},
+      "claude-code.audit": {},
+      "claude-code.pending": {},
+      "claude-code.permit": { request, decision: "allow" },
+    };
+    const sessionsBefore = (await sessions()).length;
+    for (const [scope, grants] of Object.entries(lesser)) {
+      const client = await connectGatewayWs({ url: p.gw.wsUrl, token: p.gw.token, scopes: grants });
+      try {
+        for (const [method, needs] of Object.entries(required)) {
+          if (needs !== scope) continue;
+          const res = await client.request(method, params[method]);
+          expect(res, `${method} with ${grants.join("+")}`).toMatchObject({ ok: false, error: { code: "FORBIDDEN", details: { missingScope: scope } } });
+        }
+      } finally {
+        await client.close();
+      }
+    }
+    expect(Object.keys(required).sort()).toEqual([...RPC, "claude-code.pending", "claude-code.permit", "claude-code.audit"].sort());
+    // Nothing happened: no session, the request still waits, the session still asks.
+    expect(await sessions()).toHaveLength(sessionsBefore);
+    expect((await waitForSession(id, "still asking", (s) => s.state === "waiting")).lastSeq).toBe(asking.lastSeq);
+
+    // operator.approvals alone approves; the decision names the client, never its token.
+    const approver = await connectGatewayWs({ url: p.gw.wsUrl, token: p.gw.token, scopes: ["operator.approvals"] });
+    try {
+      const res = await approver.request("claude-code.permit", { request, decision: "allow" });
+      expect(res.ok, JSON.stringify(res)).toBe(true);
+      const by = (res.payload as { decision: { by: string } }).decision.by;
+      expect(by).toMatch(/^operator \(RPC: client cli, conn [\w-]+\)$/);
+      expect(by).not.toContain(p.gw.token);
+    } finally {
+      await approver.close();
+    }
+    await waitForInput(id);
+    await p.gw.rpc("claude-code.kill", { session: id });
+  }, 120_000);
+
+  it("sessions belong to a conversation: the agent in another conversation neither sees nor controls them", async () => {
+    const here = { agentId: "main", sessionKey: "agent:main:test-channel:direct:conv-a" };
+    const elsewhere = { agentId: "main", sessionKey: "agent:main:test-channel:direct:conv-b" };
+    const call = (who: { agentId: string; sessionKey: string }, name: string, args: Record<string, unknown>) => p.gw.invokeTool(name, args, who);
+    const launched = await call(here, "claude_launch", { prompt: "run `echo conv-a`", workdir: p.workdir, name: "conv-a", permission_mode: "bypassPermissions" });
+    expect(launched.ok, JSON.stringify(launched.body)).toBe(true);
+    const id = session(launched.result as ToolResultView).id;
+    const waiting = await waitForInput(id);
+    const requestsBefore = p.claude.requests.length;
+
+    const listedElsewhere = await call(elsewhere, "claude_sessions", {});
+    expect(((listedElsewhere.result as ToolResultView).details.sessions as SessionView[]).map((s) => s.id)).not.toContain(id);
+    for (const [name, args] of [
+      ["claude_output", { session: id }],
+      ["claude_respond", { session: id, message: "hijack" }],
+      ["claude_kill", { session: "conv-a" }],
+    ] as const) {
+      const r = await call(elsewhere, name, args);
+      expect(r.ok, name).toBe(false);
+      expect(r.error?.message, name).toMatch(/^No session of yours matches/);
+    }
+    const stats = (await call(elsewhere, "claude_stats", {})).result as ToolResultView;
+    expect(JSON.stringify(stats.details.stats)).not.toContain(id);
+    expect((await waitForInput(id)).lastSeq).toBe(waiting.lastSeq);
+    expect(p.claude.requests.length).toBe(requestsBefore);
+
+    // The conversation that launched it sees and controls it; so do operators.
+    const listedHere = await call(here, "claude_sessions", {});
+    expect(((listedHere.result as ToolResultView).details.sessions as SessionView[]).map((s) => s.id)).toContain(id);
+    expect((await call(here, "claude_output", { session: id })).ok).toBe(true);
+    expect((await p.gw.rpc<{ sessions: SessionView[] }>("claude-code.sessions", {})).sessions.map((s) => s.id)).toContain(id);
+    const killed = await call(here, "claude_kill", { session: id });
+    expect(session(killed.result as ToolResultView)).toMatchObject({ state: "killed", reason: "killed by agent main" });
+  }, 120_000);
 
   it("tools through /tools/invoke: results are {content:[text], details}; a refusal is a clear one-line message", async () => {
     const launched = await tool("main", "claude_launch", { prompt: "run `echo tool-one`", workdir: p.workdir, name: "tool-one", permission_mode: "default" });

@@ -1,5 +1,5 @@
 // The session engine driving the real Claude Code CLI (through the Agent SDK) against the offline model.
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { SessionSnapshot } from "../../src/engine/index.ts";
@@ -247,5 +247,48 @@ describe("engine bad inputs: a clear error and no other change", () => {
     expect(() => f.engine.launch({ prompt: "x", permissionMode: "bypassPermissions", owner })).toThrow(/allowRootBypass: true/);
     expect(f.engine.list()).toHaveLength(0);
     expect(f.engine.getStats().launched).toBe(0);
+  });
+
+  it("ends a turn that outlives maxTurnMs as failed (turn_timeout), and its process is gone", async () => {
+    f.make({ maxTurnMs: 1500 });
+    f.model.script({ type: "stall", ms: 60_000 });
+    const s = f.engine.launch({ prompt: "a turn that never finishes", owner });
+    const ended = await f.log.waitFor(isEnded(s.id), 30_000);
+    expect(ended.status).toBe("failed");
+    expect(ended.reason).toMatchObject({ kind: "turn_timeout" });
+    const pid = f.log.ofType("process", s.id)[0]?.pid;
+    expect(pid).toBeDefined();
+    const deadline = Date.now() + 10_000;
+    while (processExists(pid!) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(processExists(pid!)).toBe(false);
+    expect(f.engine.liveSessions()).toEqual([]);
+  });
+
+  it("runs Claude Code in the workdir's real path when given a symlink", async () => {
+    const real = path.join(f.box.root, "real-project");
+    await mkdir(real);
+    const link = path.join(f.box.root, "link-to-project");
+    await symlink(real, link);
+    f.make();
+    f.model.script({ type: "text", text: "here" });
+    const s = f.engine.launch({ prompt: "where am I", workdir: link, multiTurnDisabled: true, owner });
+    expect(s.workdir).toBe(real);
+    await f.log.waitFor(isEnded(s.id), 60_000);
+    expect(f.model.requests.at(-1)?.workdir).toBe(real);
+  });
+
+  it("gives Claude Code only the allow-listed environment: no OTEL_*, no cloud keys unless that provider is on, agentEnv as given", async () => {
+    f.make({
+      baseEnv: { ...f.box.env, OTEL_EXPORTER_OTLP_HEADERS: "otel-secret", AWS_SECRET_ACCESS_KEY: "aws-secret", OPENCLAW_GATEWAY_TOKEN: "gw-secret", LC_ALL: "C.UTF-8" },
+      envForWorkdir: () => ({ PROJECT_FLAG: "from-agent-env" }),
+    });
+    f.model.script({ type: "tool_use", name: "Bash", input: { command: "env | sort", description: "show the environment" } }, { type: "text", text: "listed" });
+    const s = f.engine.launch({ prompt: "show env", permissionMode: "bypassPermissions", multiTurnDisabled: true, owner });
+    await f.log.waitFor(isEnded(s.id), 60_000);
+    const listing = f.model.requests.flatMap((r) => r.toolResults).map((t) => t.content).join("\n");
+    expect(listing).toMatch(/^PATH=/m);
+    expect(listing).toMatch(/^LC_ALL=C\.UTF-8$/m);
+    expect(listing).toMatch(/^PROJECT_FLAG=from-agent-env$/m);
+    for (const secret of ["otel-secret", "aws-secret", "gw-secret"]) expect(listing).not.toContain(secret);
   });
 });

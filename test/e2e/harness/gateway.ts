@@ -198,6 +198,8 @@ export interface GatewayHandle {
   outbound: TestChannelClient["outbound"];
   waitForOutbound: TestChannelClient["waitForOutbound"];
   failNextSends: TestChannelClient["failNextSends"];
+  hangSends: TestChannelClient["hangSends"];
+  hungSends: TestChannelClient["hungSends"];
   injectInbound: TestChannelClient["injectInbound"];
 
   /** RSS of the gateway process in kB (Linux). */
@@ -725,6 +727,8 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
     outbound: () => requireChannel().outbound(),
     waitForOutbound: (predicate, timeoutMs, waitOptions) => requireChannel().waitForOutbound(predicate, timeoutMs, waitOptions),
     failNextSends: (n, failOptions) => requireChannel().failNextSends(n, failOptions),
+    hangSends: (hang) => requireChannel().hangSends(hang),
+    hungSends: () => requireChannel().hungSends(),
     injectInbound: (request, injectOptions) => requireChannel().injectInbound(request, injectOptions),
     rssKb: () => (child?.pid !== undefined && !exitInfo ? rssKb(child.pid) : undefined),
     stop: () => endProcess(true),

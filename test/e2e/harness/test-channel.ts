@@ -42,6 +42,10 @@ export interface TestChannelClient {
    * host nothing was sent, so its delivery queue may replay; "ambiguous" is a plain error.
    */
   failNextSends(n: number, options?: { mode?: TestFailMode }): Promise<void>;
+  /** Makes every outbound send from now on hang (never answer), or work again; returns how many hung so far. */
+  hangSends(hang: boolean): Promise<number>;
+  /** How many outbound sends were left hanging so far. */
+  hungSends(): Promise<number>;
   /**
    * Hands a message from `from` in `chat` (default: a direct chat with `from`) to OpenClaw's
    * normal inbound path. Resolves once the host has processed it (agent turn and reply included).
@@ -117,6 +121,17 @@ export function createTestChannelClient(options: TestChannelClientOptions): Test
       if (status !== 200 || body.failNextSends !== n) {
         throw new Error(`test-channel: failNextSends(${n}) failed: HTTP ${status} ${JSON.stringify(json)}`);
       }
+    },
+    hangSends: async (hang) => {
+      const { status, json } = await post(TEST_CHANNEL_CONTROL_PATH, { hangSends: hang }, 10_000);
+      const body = json as ControlResponse;
+      if (status !== 200 || body.hangSends !== hang) throw new Error(`test-channel: hangSends(${hang}) failed: HTTP ${status} ${JSON.stringify(json)}`);
+      return body.hungSends;
+    },
+    hungSends: async () => {
+      const { status, json } = await post(TEST_CHANNEL_CONTROL_PATH, {}, 10_000);
+      if (status !== 200) throw new Error(`test-channel: control failed: HTTP ${status} ${JSON.stringify(json)}`);
+      return (json as ControlResponse).hungSends;
     },
     injectInbound: async (request, injectOptions = {}) => {
       const { status, json } = await post(TEST_CHANNEL_INBOUND_PATH, request, injectOptions.timeoutMs ?? 60_000);
