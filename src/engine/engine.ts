@@ -11,6 +11,7 @@ import { silentLogger, type Logger } from "./logger.ts";
 import { dedupeName, looksLikeUuid, nameFromPrompt, randomRequestId, randomSessionId, validateGivenName } from "./names.ts";
 import { outcomeText, type PermissionAnswer, type PermissionPolicy, type PermissionRecord, type PermissionRequest } from "./permissions.ts";
 import { DEFAULT_OUTPUT_LIMITS, type OutputLimits } from "./output-buffer.ts";
+import { systemProcessTable, type ProcessTable } from "./process-tree.ts";
 import { Session, type QueryFunction, type SessionInit } from "./session.ts";
 import { StatsRecorder, type StatsSnapshot, type StatsState } from "./stats.ts";
 import {
@@ -68,6 +69,8 @@ export interface EngineOptions {
   permissionPolicy?: PermissionPolicy;
   /** A permission request nobody answers within this is denied (default 30 minutes). */
   permissionTimeoutMs?: number;
+  /** Where a session's leftover processes are looked for at its end (default: /proc, else ps). */
+  processTable?: ProcessTable;
 }
 
 /** Where a request id leads: a pending request, or the record of how it was decided. */
@@ -116,6 +119,7 @@ export class SessionEngine<TOwner = unknown> {
       envForWorkdir: options.envForWorkdir,
       permissionPolicy: options.permissionPolicy,
       permissionTimeoutMs: options.permissionTimeoutMs ?? 30 * 60_000,
+      processTable: options.processTable ?? systemProcessTable(),
     };
     this.stats = new StatsRecorder(options.stats);
   }
@@ -186,6 +190,7 @@ export class SessionEngine<TOwner = unknown> {
       permissionPolicy: this.opts.permissionPolicy,
       permissionTimeoutMs: this.opts.permissionTimeoutMs,
       newRequestId: () => this.uniqueRequestId(),
+      processTable: this.opts.processTable,
     });
     this.sessions.set(id, session);
     this.stats.recordLaunch();

@@ -8,6 +8,17 @@ export { emptyStatsState, StatsRecorder, type StatsSnapshot, type StatsState, ty
 export { nameFromPrompt, looksLikeUuid } from "./names.ts";
 export { summarizeToolInput } from "./tool-summary.ts";
 export {
+  endProcessTrees,
+  type ProcessInfo,
+  procStartTicks,
+  START_SLACK_MS,
+  systemProcessTable,
+  type ProcessTable,
+  type ProcessTreeRef,
+  type SweepReport,
+  type TreeTarget,
+} from "./process-tree.ts";
+export {
   createPolicy,
   outcomeText,
   parseRule,

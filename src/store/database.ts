@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS processes (
   pid INTEGER PRIMARY KEY,
   session_id TEXT NOT NULL,
   start_ticks TEXT,
-  started_at INTEGER NOT NULL
+  started_at INTEGER NOT NULL,
+  marker TEXT
 );
 
 CREATE TABLE IF NOT EXISTS kv (
@@ -65,6 +66,20 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, id);
 `;
+
+/**
+ * Columns added after their table was first shipped: a store created before gets them on open
+ * (nullable, so older plugins reading the same file ignore them and the schema version stays).
+ */
+const ADDED_COLUMNS: ReadonlyArray<{ table: string; column: string; type: string }> = [
+  // The marker every process of a session inherits, for the sweep after a crash.
+  { table: "processes", column: "marker", type: "TEXT" },
+];
+
+function addColumnIfMissing(db: DatabaseSync, table: string, column: string, type: string): void {
+  const columns = db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>;
+  if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+}
 
 export interface OpenedDatabase {
   db: DatabaseSync;
@@ -101,6 +116,7 @@ function openAndMigrate(file: string): DatabaseSync {
     }
     db.exec("BEGIN");
     db.exec(SCHEMA);
+    for (const c of ADDED_COLUMNS) addColumnIfMissing(db, c.table, c.column, c.type);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     db.exec("COMMIT");
     return db;
