@@ -2,11 +2,12 @@
 // detached, with and without a session's marker; only the marked ones of our user that started
 // after the session are ended, through /proc and through `ps`.
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { isAlive } from "../../scripts/lib/processes.ts";
+import { newTag, pidsWithEnv, pollUntil } from "../../test/support/processes.ts";
 import {
   SESSION_MARKER_VAR,
   endProcessTrees,
@@ -21,12 +22,11 @@ import {
 const started: number[] = [];
 
 afterEach(async () => {
-  // Whatever a test left (the unmarked processes it proved were spared), it ends itself.
-  const table = procTable();
-  const left = (await table.list()).filter((p) => started.includes(p.pid));
-  for (const p of left) {
+  // Whatever a test left (the unmarked processes it proved were spared), it ends itself; the
+  // loops go first so they start no more children.
+  for (const pid of started.filter(isAlive)) {
     try {
-      process.kill(p.pid, "SIGKILL");
+      process.kill(pid, "SIGKILL");
     } catch {
       // gone
     }
@@ -35,55 +35,19 @@ afterEach(async () => {
 });
 
 /** Starts `script` under sh the way Claude Code's Bash does (a new session), tagged for the test to find its processes. */
-async function startTree(script: string, env: Record<string, string>, count = 4): Promise<number[]> {
-  const tag = randomBytes(6).toString("hex");
-  const sh = spawn("setsid", ["--wait", "sh", "-c", script], { env: { ...process.env, ...env, TREE_TEST_TAG: tag }, stdio: "ignore", detached: true });
+async function startTree(script: string, env: Record<string, string>, count = 4): Promise<number[] & { entry: string }> {
+  const tag = newTag();
+  const sh = spawn("setsid", ["--wait", "sh", "-c", script], { env: { ...process.env, ...env, [tag.name]: tag.value }, stdio: "ignore", detached: true });
   await new Promise<void>((resolve, reject) => {
     sh.once("exit", () => resolve());
     sh.once("error", reject);
   });
-  const pids = await tagged(tag, count);
+  const pids = await pollUntil(() => pidsWithEnv(tag.entry), (p) => p.length >= count, 5000);
   started.push(...pids);
-  return pids;
+  return Object.assign(pids, { entry: tag.entry });
 }
 
-/** Pids whose environment holds TREE_TEST_TAG=tag, once at least `atLeast` of them run (bounded wait). */
-async function tagged(tag: string, atLeast: number): Promise<number[]> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const pids = envPids(`TREE_TEST_TAG=${tag}`);
-    if (pids.length >= atLeast || Date.now() > deadline) return pids;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function envPids(entry: string): number[] {
-  const out: number[] = [];
-  for (const name of readdirNumeric()) {
-    try {
-      const env = readFile(`/proc/${name}/environ`).split("\0");
-      const state = readFile(`/proc/${name}/stat`).split(") ")[1]?.[0];
-      if (env.includes(entry) && state !== "Z") out.push(Number(name));
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
-
-const readdirNumeric = () => readdirSync("/proc").filter((n) => /^\d+$/.test(n));
-const readFile = (p: string) => readFileSync(p, "utf8");
-
-function alive(pids: readonly number[]): number[] {
-  return pids.filter((pid) => {
-    try {
-      const state = readFile(`/proc/${pid}/stat`).split(") ")[1]?.[0];
-      return state !== "Z";
-    } catch {
-      return false;
-    }
-  });
-}
+const alive = (pids: readonly number[]) => pids.filter(isAlive);
 
 // Four long-lived processes: a setsid'd job, a nested background job, a detached loop and a plain one.
 const TREE = "(setsid sleep 600 >/dev/null 2>&1 &); (sleep 600 >/dev/null 2>&1 &) & (while :; do sleep 1; done) >/dev/null 2>&1 & sleep 600 >/dev/null 2>&1 &";
@@ -96,20 +60,21 @@ describe.each<[string, () => ProcessTable]>([
     const since = Date.now();
     const marker = newSessionMarker("sess1234");
     const other = newSessionMarker("othr5678");
-    const ours = await startTree(TREE, { [SESSION_MARKER_VAR]: marker });
-    const unmarked = await startTree(TREE, {});
-    const foreign = await startTree(TREE, { [SESSION_MARKER_VAR]: other });
+    // Four long-lived processes each, plus the loop's short sleep most of the time.
+    const ours = await startTree(TREE, { [SESSION_MARKER_VAR]: marker }, 5);
+    const unmarked = await startTree(TREE, {}, 5);
+    const foreign = await startTree(TREE, { [SESSION_MARKER_VAR]: other }, 5);
     expect(ours.length).toBeGreaterThanOrEqual(4);
     expect(unmarked.length).toBeGreaterThanOrEqual(4);
 
     const t0 = Date.now();
     const report = await endProcessTrees([{ marker, since }], { table: makeTable(), graceMs: 2000 });
     expect(Date.now() - t0).toBeLessThan(5000);
-    expect(alive(ours)).toEqual([]);
+    expect(pidsWithEnv(ours.entry)).toEqual([]); // the loop's children too, whenever they started
     expect(report.ended.length).toBeGreaterThanOrEqual(4);
     expect(report.survivors).toEqual([]);
-    expect(alive(unmarked).length).toBeGreaterThanOrEqual(4);
-    expect(alive(foreign).length).toBeGreaterThanOrEqual(4);
+    expect(pidsWithEnv(unmarked.entry).length).toBeGreaterThanOrEqual(4);
+    expect(pidsWithEnv(foreign.entry).length).toBeGreaterThanOrEqual(4);
     expect(report.ended.some((pid) => unmarked.includes(pid) || foreign.includes(pid))).toBe(false);
   }, 20_000);
 
@@ -120,7 +85,7 @@ describe.each<[string, () => ProcessTable]>([
     // The session is said to have started a minute after the process did.
     const report = await endProcessTrees([{ marker, since: Date.now() + 60_000 }], { table: makeTable(), graceMs: 500 });
     expect(report.ended).toEqual([]);
-    expect(alive(pids)).toEqual(pids);
+    expect(alive(pids)).toEqual([...pids]);
   }, 20_000);
 
   it("touches no process of another user id", async () => {
@@ -130,7 +95,7 @@ describe.each<[string, () => ProcessTable]>([
     const someoneElse = (process.getuid?.() ?? 0) + 4242;
     const report = await endProcessTrees([{ marker, since }], { table: makeTable(), graceMs: 500, uid: someoneElse });
     expect(report.ended).toEqual([]);
-    expect(alive(pids)).toEqual(pids);
+    expect(alive(pids)).toEqual([...pids]);
   }, 20_000);
 });
 
@@ -147,22 +112,22 @@ describe("the sweep's edges", () => {
     while (!existsSync(ready) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50)); // its handler is installed
     rmSync(dir, { recursive: true, force: true });
     const report = await endProcessTrees([{ marker, since }], { table: procTable(), graceMs: 400 });
-    expect(report.killed).toEqual(pids);
+    expect(report.killed).toEqual([...pids]);
     expect(alive(pids)).toEqual([]);
   }, 20_000);
 
   it("reaches a process that cleared its environment through the group of a leader known to be ours", async () => {
     const since = Date.now();
     const marker = newSessionMarker("grouped1");
-    const tag = randomBytes(6).toString("hex");
+    const tag = newTag();
     // The leader keeps the marker; its child drops the environment (env -i) but stays in the group.
-    const leader = spawn("sh", ["-c", `env -i TREE_TEST_TAG=${tag} sleep 600 & wait`], {
+    const leader = spawn("sh", ["-c", `env -i ${tag.entry} sleep 600 & wait`], {
       env: { ...process.env, [SESSION_MARKER_VAR]: marker },
       stdio: "ignore",
       detached: true,
     });
     started.push(leader.pid!);
-    const cleared = await tagged(tag, 1);
+    const cleared = await pollUntil(() => pidsWithEnv(tag.entry), (p) => p.length >= 1, 5000);
     started.push(...cleared);
     expect(cleared.length).toBe(1);
     const withoutGroup = await endProcessTrees([{ marker: newSessionMarker("nobody00"), since }], { table: procTable(), graceMs: 300 });

@@ -2,13 +2,14 @@
 // stats, crash recovery (orphan processes, interrupted sessions counted once), and an unreadable
 // file moved aside.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DatabaseSync } from "node:sqlite";
 import { emptyStatsState, procStartTicks, silentLogger, type SessionSnapshot } from "../engine/index.ts";
 import { newSessionMarker, psTable, SESSION_MARKER_VAR, type ProcessTable } from "../engine/process-tree.ts";
+import { newTag, pidsWithEnv, pollUntil } from "../../test/support/processes.ts";
 import { sampleSnapshot } from "../../test/support/snapshots.ts";
 import { openStore, recoverAfterRestart, STORE_FILE, type PluginStore } from "./index.ts";
 
@@ -129,28 +130,6 @@ describe("recovery after a crash", () => {
   });
 });
 
-/** Pids whose environment holds `entry` (a test's own tag), zombies left out. */
-function pidsWithEnv(entry: string): number[] {
-  return readdirSync("/proc").flatMap((name) => {
-    if (!/^\d+$/.test(name)) return [];
-    try {
-      const state = readFileSync(`/proc/${name}/stat`, "utf8").split(") ")[1]?.[0];
-      return state !== "Z" && readFileSync(`/proc/${name}/environ`, "utf8").split("\0").includes(entry) ? [Number(name)] : [];
-    } catch {
-      return [];
-    }
-  });
-}
-
-async function until<T>(fn: () => T, ok: (v: T) => boolean, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (ok(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe.each<[string, () => ProcessTable | undefined, boolean]>([
   ["/proc", () => undefined, true],
   ["ps, with no start ticks recorded (as without /proc)", () => psTable({ platform: "linux" }), false],
@@ -159,17 +138,16 @@ describe.each<[string, () => ProcessTable | undefined, boolean]>([
     const s = open().sessions;
     const since = Date.now();
     const marker = newSessionMarker("live3333");
-    const tag = `STORE_TEST_TAG=${newSessionMarker("t")}`;
-    const [tagName, tagValue] = tag.split("=") as [string, string];
+    const tag = newTag();
     // The "CLI": leads its own group, left a setsid'd job and a nested background job behind.
     const cli = spawn("sh", ["-c", "(setsid sleep 600 >/dev/null 2>&1 &); (sleep 600 >/dev/null 2>&1 &) & sleep 600"], {
-      env: { ...process.env, [SESSION_MARKER_VAR]: marker, [tagName]: tagValue },
+      env: { ...process.env, [SESSION_MARKER_VAR]: marker, [tag.name]: tag.value },
       stdio: "ignore",
       detached: true,
     });
-    const lookAlike = spawn("sleep", ["600"], { env: { ...process.env, [tagName]: tagValue }, stdio: "ignore", detached: true });
+    const lookAlike = spawn("sleep", ["600"], { env: { ...process.env, [tag.name]: tag.value }, stdio: "ignore", detached: true });
     try {
-      const pids = await until(() => pidsWithEnv(tag), (p) => p.length >= 5);
+      const pids = await pollUntil(() => pidsWithEnv(tag.entry), (p) => p.length >= 5, 5000);
       expect(pids).toContain(lookAlike.pid);
       const sessionPids = pids.filter((pid) => pid !== lookAlike.pid);
       expect(sessionPids.length).toBeGreaterThanOrEqual(4);
@@ -185,10 +163,10 @@ describe.each<[string, () => ProcessTable | undefined, boolean]>([
       expect(report.ended).toEqual([cli.pid]);
       expect(report.descendants.length).toBeGreaterThanOrEqual(2);
       expect(reopened.recordedProcesses()).toEqual([]);
-      const left = await until(() => pidsWithEnv(tag), (p) => p.length <= 1);
+      const left = await pollUntil(() => pidsWithEnv(tag.entry), (p) => p.length <= 1, 5000);
       expect(left).toEqual([lookAlike.pid]);
     } finally {
-      for (const pid of pidsWithEnv(tag)) process.kill(pid, "SIGKILL");
+      for (const pid of pidsWithEnv(tag.entry)) process.kill(pid, "SIGKILL");
     }
   }, 20_000);
 });
