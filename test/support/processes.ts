@@ -49,7 +49,9 @@ export function backgroundJobs(entry: string): string {
     "(setsid sleep 601 >/dev/null 2>&1 &)",
     "(sleep 602 >/dev/null 2>&1 &) &",
     `nohup node -e "require('http').createServer((q, r) => r.end('ok')).listen(0, '127.0.0.1')" >/dev/null 2>&1 &`,
-    "(while :; do sleep 1; done) >/dev/null 2>&1 &",
+    // A shell of its own (exec'd), not a subshell: /proc shows the environment a process was
+    // exec'd with, and a forked subshell of the command's shell would not show the tag.
+    `nohup sh -c 'while :; do sleep 1; done' >/dev/null 2>&1 &`,
     "echo started",
   ].join("; ").replace(/&;/g, "&");
 }
