@@ -384,7 +384,8 @@ export class Session<TOwner> {
       env: { ...opts.env, [SESSION_MARKER_VAR]: tree.marker },
       stdio: ["pipe", "pipe", "pipe"],
       signal: opts.signal,
-      detached: true,
+      // A group of its own (on Windows "detached" would mean a console of its own instead).
+      detached: process.platform !== "win32",
     });
     this.child = child;
     const pid = child.pid;
