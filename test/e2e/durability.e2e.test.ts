@@ -61,11 +61,10 @@ function startLookAlikes(tag: ReturnType<typeof newTag>): ChildProcess[] {
   ];
 }
 
-/** Launches a bypassPermissions session through claude_launch and waits until its Bash call's jobs run. */
+/** Launches a session (bypassPermissions, the configured mode) from the chat and waits until its Bash call's jobs run. */
 async function launchWithJobs(name: string, word: string, tag: ReturnType<typeof newTag>, spared: readonly number[]): Promise<number[]> {
   scriptBackgroundJobs(word, tag.entry);
-  const r = await p.gw.invokeTool("claude_launch", { prompt: `start the dev server (${word})`, name, workdir: p.workdir, permission_mode: "bypassPermissions" });
-  expect(r.ok, JSON.stringify(r.error)).toBe(true);
+  expect(await p.command("alice", `/claude --name ${name} --workdir ${p.workdir} start the dev server (${word})`)).toMatch(new RegExp(`${name} \\[[a-z2-9]{8}\\] launched`));
   const jobs = await pollUntil(() => pidsWithEnv(tag.entry).filter((pid) => !spared.includes(pid)), (l) => l.length >= BACKGROUND_JOBS, 60_000);
   expect(jobs.length).toBeGreaterThanOrEqual(BACKGROUND_JOBS);
   return jobs;
@@ -78,15 +77,15 @@ function endAll(tag: ReturnType<typeof newTag>, lookAlikes: readonly ChildProces
 }
 
 describe("no process a session started outlives it", () => {
-  it("claude_kill ends what a Bash call left in the background (setsid, nested, a server, a watcher) within 15 s; look-alikes outside any session are left alone", async () => {
+  it("a kill ends what a Bash call left in the background (setsid, nested, a server, a watcher) within 15 s; look-alikes outside any session are left alone", async () => {
     const tag = newTag();
     const lookAlikes = startLookAlikes(tag);
     const spared = lookAlikes.map((c) => c.pid!);
     try {
       await launchWithJobs("tree-kill", "tree-kill-task", tag, spared);
       const t0 = Date.now();
-      const killed = await p.gw.invokeTool("claude_kill", { session: "tree-kill" });
-      expect(killed.ok, JSON.stringify(killed.error)).toBe(true);
+      // The chat command and the claude_kill tool call the same kill operation.
+      expect(await p.command("alice", "/claude_kill tree-kill")).toMatch(/Killed tree-kill \[[a-z2-9]{8}\]/);
       const left = await pollUntil(() => pidsWithEnv(tag.entry).filter((pid) => !spared.includes(pid)), (l) => l.length === 0, 15_000);
       expect(left).toEqual([]);
       expect(Date.now() - t0).toBeLessThan(15_000);
