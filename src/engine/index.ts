@@ -8,7 +8,9 @@ export { emptyStatsState, StatsRecorder, type StatsSnapshot, type StatsState, ty
 export { nameFromPrompt, looksLikeUuid } from "./names.ts";
 export { summarizeToolInput } from "./tool-summary.ts";
 export {
+  endProcesses,
   endProcessTrees,
+  belongsTo,
   type ProcessInfo,
   procStartTicks,
   START_SLACK_MS,

@@ -10,8 +10,9 @@ import { isAlive } from "../../scripts/lib/processes.ts";
 import { newTag, pidsWithEnv, pollUntil } from "../../test/support/processes.ts";
 import {
   SESSION_MARKER_VAR,
+  belongsTo,
+  endProcesses,
   endProcessTrees,
-  matchTargets,
   newSessionMarker,
   parsePsOutput,
   procTable,
@@ -137,10 +138,15 @@ describe("the sweep's edges", () => {
     expect(alive([leader.pid!, ...cleared])).toEqual([]);
   }, 20_000);
 
-  it("never signals the excluded pids (the gateway itself) even when they carry the marker", () => {
+  it("never signals the excluded pids (the gateway itself) even when they carry the marker", async () => {
     const me = { pid: process.pid, pgid: 1, uid: 0, startedAtMs: 10_000, startToken: "1", marker: "m" };
-    const child = { ...me, pid: process.pid + 1 };
-    expect(matchTargets([me, child], [{ marker: "m", since: 10_000 }], 0, [process.pid]).map((p) => p.pid)).toEqual([child.pid]);
+    const asked: number[][] = [];
+    const table: ProcessTable = { source: "proc", list: async () => [me] };
+    const seen = (p: { pid: number }) => (asked.push([p.pid]), true);
+    const report = await endProcesses(seen, { table, graceMs: 100, exclude: [process.pid] });
+    expect(report).toEqual({ ended: [], killed: [], survivors: [] });
+    expect(asked).toEqual([]); // excluded before the selection is even asked
+    expect(belongsTo([{ marker: "m", since: 10_000 }], 0)(me)).toBe(true);
   });
 });
 

@@ -192,7 +192,7 @@ export interface TreeTarget extends ProcessTreeRef {
 
 export interface SweepOptions {
   table: ProcessTable;
-  /** Only processes of this real user id are touched (default: ours). */
+  /** Only processes of this real user id belong to a target (default: ours). */
   uid?: number;
   /** How long processes get after SIGTERM before SIGKILL. */
   graceMs?: number;
@@ -211,30 +211,34 @@ export interface SweepReport {
   survivors: number[];
 }
 
-/** The processes of the table that belong to one of the targets. */
-export function matchTargets(processes: readonly ProcessInfo[], targets: readonly TreeTarget[], uid: number, exclude: readonly number[]): ProcessInfo[] {
+/** Whether a process belongs to one of the targets: its marker or group, our user, started after the session. */
+export function belongsTo(targets: readonly TreeTarget[], uid: number): (p: ProcessInfo) => boolean {
   const byMarker = new Map(targets.map((t) => [t.marker, t]));
-  return processes.filter((p) => {
-    if (p.uid !== uid || exclude.includes(p.pid)) return false;
+  return (p) => {
+    if (p.uid !== uid) return false;
     const target = (p.marker !== undefined ? byMarker.get(p.marker) : undefined) ?? targets.find((t) => t.group !== undefined && t.group === p.pgid);
     return target !== undefined && p.startedAtMs >= target.since - START_SLACK_MS;
-  });
+  };
+}
+
+/** Ends every process of the targets (see endProcesses). */
+export function endProcessTrees(targets: readonly TreeTarget[], options: SweepOptions): Promise<SweepReport> {
+  if (targets.length === 0) return Promise.resolve({ ended: [], killed: [], survivors: [] });
+  return endProcesses(belongsTo(targets, options.uid ?? process.getuid?.() ?? -1), options);
 }
 
 /**
- * Ends every process of the targets: SIGTERM, then SIGKILL for what is left after the grace.
+ * Ends every process `select` picks: SIGTERM, then SIGKILL for what is left after the grace.
  * The table is read again before every signal, so a pid that changed hands is never signalled,
  * and a child started meanwhile (a watcher restarting its server) is ended too.
  */
-export async function endProcessTrees(targets: readonly TreeTarget[], options: SweepOptions): Promise<SweepReport> {
+export async function endProcesses(select: (p: ProcessInfo) => boolean, options: SweepOptions): Promise<SweepReport> {
   const report: SweepReport = { ended: [], killed: [], survivors: [] };
-  if (targets.length === 0) return report;
-  const uid = options.uid ?? process.getuid?.() ?? -1;
   const exclude = options.exclude ?? [process.pid];
   const graceMs = options.graceMs ?? 3000;
   const pollMs = options.pollMs ?? 100;
   const signalled = new Map<number, string>(); // pid → start token it had when signalled
-  const find = async () => matchTargets(await options.table.list(), targets, uid, exclude);
+  const find = async () => (await options.table.list()).filter((p) => !exclude.includes(p.pid) && select(p));
 
   let found = await find();
   const deadline = Date.now() + graceMs;

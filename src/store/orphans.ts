@@ -2,7 +2,7 @@
 // the start time the OS recorded when we spawned it (a reused pid belongs to someone else), and
 // everything its session started recognised by the session's marker (with the user id and the
 // start time), wherever those processes went. Works from /proc or from `ps`.
-import { endProcessTrees, START_SLACK_MS, systemProcessTable, type ProcessInfo, type ProcessTable, type TreeTarget } from "../engine/index.ts";
+import { belongsTo, endProcesses, START_SLACK_MS, systemProcessTable, type ProcessInfo, type ProcessTable, type TreeTarget } from "../engine/index.ts";
 import type { RecordedProcess } from "./session-store.ts";
 
 export interface OrphanReport {
@@ -30,7 +30,7 @@ export async function endOrphans(recorded: readonly RecordedProcess[], options: 
   const ended: number[] = [];
   const notOurs: number[] = [];
   const targets: TreeTarget[] = [];
-  const unmarked: number[] = [];
+  const unmarked = new Map<number, string>(); // pid → start token
   for (const r of recorded) {
     const p = running.get(r.pid);
     const ours = p !== undefined && isRecordedCli(r, p, uid);
@@ -39,37 +39,16 @@ export async function endOrphans(recorded: readonly RecordedProcess[], options: 
       // The CLI leads its own process group: its group is ours while the leader is.
       targets.push({ marker: r.marker, since: r.startedAt, ...(ours ? { group: r.pid } : {}) });
     } else if (ours) {
-      unmarked.push(r.pid); // recorded by a version that set no marker: the CLI alone
+      unmarked.set(p.pid, p.startToken); // recorded by a version that set no marker: the CLI alone
     }
   }
-  const [tree] = await Promise.all([
-    endProcessTrees(targets, { table, graceMs, uid }),
-    endPids(unmarked, table, graceMs),
-  ]);
-  return { ended, notOurs, descendants: tree.ended.filter((pid) => !ended.includes(pid)) };
+  const inTree = belongsTo(targets, uid);
+  const swept = await endProcesses((p) => unmarked.get(p.pid) === p.startToken || inTree(p), { table, graceMs });
+  return { ended, notOurs, descendants: swept.ended.filter((pid) => !ended.includes(pid)) };
 }
 
 function isRecordedCli(r: RecordedProcess, p: ProcessInfo, uid: number): boolean {
   if (r.startTicks !== undefined) return p.startToken === r.startTicks;
   // Where no start token was recorded (no /proc), the marker and the start time identify it.
   return r.marker !== undefined && p.marker === r.marker && p.uid === uid && p.startedAtMs >= r.startedAt - START_SLACK_MS;
-}
-
-/** SIGTERM, then SIGKILL after the grace, for processes already verified as ours. */
-async function endPids(pids: readonly number[], table: ProcessTable, graceMs: number): Promise<void> {
-  if (pids.length === 0) return;
-  const tokens = new Map((await table.list()).filter((p) => pids.includes(p.pid)).map((p) => [p.pid, p.startToken]));
-  const still = async () => (await table.list()).filter((p) => tokens.get(p.pid) === p.startToken).map((p) => p.pid);
-  for (const pid of tokens.keys()) signal(pid, "SIGTERM");
-  const deadline = Date.now() + graceMs;
-  while ((await still()).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  for (const pid of await still()) signal(pid, "SIGKILL");
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // already gone
-  }
 }
