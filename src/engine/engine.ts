@@ -12,6 +12,7 @@ import { outcomeText, type PermissionAnswer, type PermissionRecord, type Permiss
 import type { PermissionPolicy } from "./policy.ts";
 import { DEFAULT_OUTPUT_LIMITS, type OutputLimits } from "./output-buffer.ts";
 import { LaunchQueue } from "./launch-queue.ts";
+import { systemProcessTable, type ProcessTable } from "./process-tree.ts";
 import { Session, type QueryFunction, type SessionInit } from "./session.ts";
 import { StatsRecorder, type StatsSnapshot, type StatsState } from "./stats.ts";
 import {
@@ -77,6 +78,8 @@ export interface EngineOptions<TOwner = unknown> {
   permissionPolicy?: PermissionPolicy;
   /** A permission request nobody answers within this is denied (default 30 minutes). */
   permissionTimeoutMs?: number;
+  /** Where a session's leftover processes are looked for at its end (default: /proc, else ps). */
+  processTable?: ProcessTable;
 }
 
 /** Where a request id leads: a pending request, or the record of how it was decided. */
@@ -131,6 +134,7 @@ export class SessionEngine<TOwner = unknown> {
       envForWorkdir: options.envForWorkdir,
       permissionPolicy: options.permissionPolicy,
       permissionTimeoutMs: options.permissionTimeoutMs ?? 30 * 60_000,
+      processTable: options.processTable ?? systemProcessTable(),
     };
     this.stats = new StatsRecorder(options.stats);
   }
@@ -276,6 +280,7 @@ export class SessionEngine<TOwner = unknown> {
       permissionTimeoutMs: this.opts.permissionTimeoutMs,
       newRequestId: () => this.uniqueRequestId(),
       queuePosition: (id) => this.queue.position(id),
+      processTable: this.opts.processTable,
     });
     this.sessions.set(init.id, session);
     return session;

@@ -10,6 +10,19 @@ export { emptyStatsState, StatsRecorder, type StatsSnapshot, type StatsState, ty
 export { nameFromPrompt, looksLikeUuid } from "./names.ts";
 export { summarizeToolInput } from "./tool-summary.ts";
 export {
+  endProcesses,
+  endProcessTrees,
+  belongsTo,
+  type ProcessInfo,
+  procStartTicks,
+  START_SLACK_MS,
+  systemProcessTable,
+  type ProcessTable,
+  type ProcessTreeRef,
+  type SweepReport,
+  type TreeTarget,
+} from "./process-tree.ts";
+export {
   outcomeText,
   describeRequest,
   MAX_SESSION_RULE_COMMAND_BYTES,

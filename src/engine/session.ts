@@ -21,6 +21,7 @@ import { SessionError } from "./errors.ts";
 import { InputQueue } from "./input-queue.ts";
 import type { Logger } from "./logger.ts";
 import { OutputBuffer, type OutputKind, type OutputLimits } from "./output-buffer.ts";
+import { endProcessTrees, newSessionMarker, SESSION_MARKER_VAR, type ProcessTable, type ProcessTreeRef } from "./process-tree.ts";
 import {
   describeRequest,
   MAX_SESSION_RULE_COMMAND_BYTES,
@@ -68,6 +69,8 @@ export interface SessionDeps<TOwner> {
   newRequestId: () => string;
   /** Where a queued session stands in the launch queue. */
   queuePosition?: (id: string) => { position: number; total: number } | undefined;
+  /** Where the processes the session started are looked for when it ends. */
+  processTable: ProcessTable;
 }
 
 export interface SessionInit<TOwner> {
@@ -115,6 +118,9 @@ export class Session<TOwner> {
   private query: Query | undefined;
   private child: ChildProcess | undefined;
   private childExit: Promise<void> = Promise.resolve();
+  /** What the CLI and everything it starts inherit; set when the CLI is spawned. */
+  private tree: ProcessTreeRef | undefined;
+  private treeEnded: Promise<void> | undefined;
   private stderrTail = "";
   private idleTimer: TimerHandle | undefined;
   private turnTimer: TimerHandle | undefined;
@@ -348,6 +354,7 @@ export class Session<TOwner> {
   async settled(): Promise<void> {
     await this.loopDone;
     await this.childExit;
+    await this.treeEnded;
   }
 
   private label(): string {
@@ -422,23 +429,27 @@ export class Session<TOwner> {
     return options;
   }
 
-  /** Our own spawn, so the engine knows the CLI's pid and can prove it is gone. */
+  /**
+   * Our own spawn, so the engine knows the CLI's pid and can prove it is gone: in a process group
+   * of its own, with the session's marker in its environment (set last: no override removes it).
+   */
   private spawnProcess(opts: SpawnOptions): SpawnedProcess {
+    const tree: ProcessTreeRef = { marker: newSessionMarker(this.id), since: Date.now() };
+    this.tree = tree;
     const child = spawn(opts.command, opts.args, {
       cwd: opts.cwd,
-      env: opts.env,
+      env: { ...opts.env, [SESSION_MARKER_VAR]: tree.marker },
       stdio: ["pipe", "pipe", "pipe"],
       signal: opts.signal,
+      // A group of its own (on Windows "detached" would mean a console of its own instead).
+      detached: process.platform !== "win32",
     });
     this.child = child;
     const pid = child.pid;
-    if (pid !== undefined) this.deps.emit({ type: "process", session: this.snapshot(), pid, running: true });
+    if (pid !== undefined) this.deps.emit({ type: "process", session: this.snapshot(), pid, running: true, tree });
     this.childExit = new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) resolve();
-      child.once("exit", () => {
-        if (pid !== undefined) this.deps.emit({ type: "process", session: this.snapshot(), pid, running: false });
-        resolve();
-      });
+      child.once("exit", () => resolve());
       child.once("error", () => {
         if (child.pid === undefined) resolve();
       });
@@ -712,12 +723,41 @@ export class Session<TOwner> {
     this.idleTimer = undefined;
   }
 
+  /** Makes sure the CLI is gone, then everything it started (every end of a session comes here). */
+  private async stopProcess(graceMs: number): Promise<void> {
+    await this.stopCli(graceMs);
+    this.treeEnded ??= this.endTree();
+    await this.treeEnded;
+  }
+
+  /**
+   * Ends what the session started and is still running: background jobs of its Bash commands left
+   * the CLI's group and tree, but carry its marker. The exit is reported once they are gone, so
+   * the store keeps the marker for the restart's sweep until then.
+   */
+  private async endTree(): Promise<void> {
+    const tree = this.tree;
+    const pid = this.child?.pid;
+    if (!tree || pid === undefined) return;
+    try {
+      const report = await endProcessTrees([tree], { table: this.deps.processTable });
+      if (report.ended.length) {
+        this.deps.logger.info(`session ${this.id}: ended ${report.ended.length} process(es) it left running: pids ${report.ended.join(", ")}`);
+      }
+      if (report.survivors.length) this.deps.logger.warn(`session ${this.id}: processes ${report.survivors.join(", ")} survived SIGKILL`);
+    } catch (err) {
+      this.deps.logger.warn(`session ${this.id}: could not look for the processes it started: ${errorMessage(err)}`);
+    }
+    this.deps.emit({ type: "process", session: this.snapshot(), pid, running: false, tree });
+  }
+
   /**
    * Makes sure the CLI process is gone. Graceful (graceMs > 0): input closed, then the query
    * closed after graceMs. Forced (graceMs = 0, a kill): the query closed and SIGTERM at once.
-   * SIGKILL follows when the process outlives the bound.
+   * SIGKILL follows when the process outlives the bound. Signals go to the CLI's whole process
+   * group while the CLI (its leader) is there, so the group's id cannot belong to anyone else.
    */
-  private async stopProcess(graceMs: number): Promise<void> {
+  private async stopCli(graceMs: number): Promise<void> {
     this.input.close();
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) {
@@ -727,10 +767,10 @@ export class Session<TOwner> {
     if (graceMs > 0 && (await withTimeout(this.childExit, graceMs))) return;
     this.query?.close();
     if (graceMs > 0 && (await withTimeout(this.childExit, 2000))) return;
-    child.kill("SIGTERM");
+    signalGroup(child, "SIGTERM");
     if (await withTimeout(this.childExit, 3000)) return;
     this.deps.logger.warn(`session ${this.id}: Claude Code (pid ${child.pid}) ignored SIGTERM; sending SIGKILL`);
-    child.kill("SIGKILL");
+    signalGroup(child, "SIGKILL");
     await withTimeout(this.childExit, 5000);
   }
 }
@@ -738,6 +778,19 @@ export class Session<TOwner> {
 function denialMessage(verdict: PolicyVerdict): string {
   const why = verdict.rule ? `the operator's policy (${verdict.rule})` : "the operator's policy";
   return `Denied by ${why}${verdict.reason ? `: ${verdict.reason}` : ""}. Do not retry this; find another way or ask the user.`;
+}
+
+/** Signals the child's process group (it leads one: spawned detached), or the child alone if that fails. */
+function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
+  if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+    try {
+      process.kill(-child.pid, sig);
+      return;
+    } catch {
+      // no group (already gone): fall back to the child itself
+    }
+  }
+  child.kill(sig);
 }
 
 function toolResultText(content: unknown): string {

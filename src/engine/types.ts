@@ -2,6 +2,7 @@
 // Discriminated unions throughout, so a new kind is a compile error wherever it must be handled.
 import type { CatchUp, OutputEntry } from "./output-buffer.ts";
 import type { PermissionRecord, PermissionRequest } from "./permissions.ts";
+import type { ProcessTreeRef } from "./process-tree.ts";
 
 /** A queued session waits for a free slot (maxSessions); the other live statuses hold one. */
 export type LiveStatus = "queued" | "starting" | "running" | "waiting";
@@ -166,8 +167,11 @@ export type SessionEvent<TOwner> =
   | { type: "permission_request"; session: SessionSnapshot<TOwner>; request: PermissionRequest }
   /** A permission request was decided (by a person, the agent, the policy, or the timeout). */
   | { type: "permission_decided"; session: SessionSnapshot<TOwner>; record: PermissionRecord }
-  /** The Claude Code process started or exited (so a crashed gateway's orphans can be found). */
-  | { type: "process"; session: SessionSnapshot<TOwner>; pid: number; running: boolean };
+  /**
+   * The Claude Code process started, or it and every process it started are gone (so a crashed
+   * gateway's orphans can be found: by pid, and by the marker all its descendants inherit).
+   */
+  | { type: "process"; session: SessionSnapshot<TOwner>; pid: number; running: boolean; tree: ProcessTreeRef };
 
 export type SessionEventType = SessionEvent<unknown>["type"];
 

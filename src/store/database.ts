@@ -86,6 +86,10 @@ BEGIN
   DELETE FROM transcript WHERE session_id = old.id;
 END;
 `,
+  // 3: the marker every process of a session inherits, for the sweep after a crash.
+  `
+ALTER TABLE processes ADD COLUMN marker TEXT;
+`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

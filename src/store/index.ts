@@ -2,11 +2,11 @@
 // stats, the Claude Code pids we started and the notification outbox; plus the two jobs around it,
 // recording engine events as they happen and recovering after a crash or restart.
 import path from "node:path";
-import { StatsRecorder, emptyStatsState, reasonText, type EndReason, type Logger, type SessionEngine, type SessionSnapshot, type StatsState } from "../engine/index.ts";
+import { StatsRecorder, emptyStatsState, procStartTicks, reasonText, type EndReason, type Logger, type SessionEngine, type SessionSnapshot, type StatsState } from "../engine/index.ts";
 import { openDatabase } from "./database.ts";
-import { endOrphans, processStartTicks, type OrphanReport } from "./orphans.ts";
+import { endOrphans, type OrphanOptions, type OrphanReport } from "./orphans.ts";
 import { OutboxStore } from "./outbox-store.ts";
-import { SessionStore } from "./session-store.ts";
+import { SessionStore, type RecordedProcess } from "./session-store.ts";
 import { TranscriptStore } from "./transcript-store.ts";
 
 export { SessionStore, type ListQuery, type RecordedProcess } from "./session-store.ts";
@@ -55,25 +55,46 @@ export function openStore<TOwner>(options: {
 export interface Recovery<TOwner> {
   /** Sessions that were live when the gateway stopped without ending them: now interrupted. */
   interrupted: SessionSnapshot<TOwner>[];
-  orphans: OrphanReport;
+  /**
+   * The sweep of what the dead gateway's sessions left running. It runs in the background (SIGTERM,
+   * a grace, SIGKILL): the service is ready before it ends; its records go once it has.
+   */
+  orphans: Promise<OrphanReport>;
   /** The stats to start the engine with (the interrupted sessions counted). */
   stats: StatsState;
 }
 
 /**
- * After a crash: ends the Claude Code processes the dead gateway left behind (only ours), marks
- * the sessions that were live as interrupted by the restart, and counts them in the stats once.
+ * After a crash: ends the Claude Code processes the dead gateway left behind and everything their
+ * sessions started (only ours), marks the sessions that were live as interrupted by the restart,
+ * and counts them in the stats once.
  */
-export async function recoverAfterRestart<TOwner>(store: SessionStore<TOwner>, now: number, logger: Logger): Promise<Recovery<TOwner>> {
+export async function recoverAfterRestart<TOwner>(
+  store: SessionStore<TOwner>,
+  now: number,
+  logger: Logger,
+  orphanOptions: OrphanOptions = {},
+): Promise<Recovery<TOwner>> {
   const recorded = store.recordedProcesses();
-  const orphans = await endOrphans(recorded);
-  if (orphans.ended.length) logger.warn(`ended ${orphans.ended.length} Claude Code process(es) left by the previous gateway run: pids ${orphans.ended.join(", ")}`);
-  if (orphans.notOurs.length) logger.info(`left pids ${orphans.notOurs.join(", ")} alone: they now belong to other processes`);
+  const orphans = endOrphans(recorded, orphanOptions).then(
+    (report) => {
+      if (report.ended.length) logger.warn(`ended ${report.ended.length} Claude Code process(es) left by the previous gateway run: pids ${report.ended.join(", ")}`);
+      if (report.descendants.length) {
+        logger.warn(`ended ${report.descendants.length} process(es) those sessions had started (found by their markers): pids ${report.descendants.join(", ")}`);
+      }
+      if (report.notOurs.length) logger.info(`left pids ${report.notOurs.join(", ")} alone: they now belong to other processes`);
+      forgetSwept(store, recorded, logger);
+      return report;
+    },
+    (err: unknown) => {
+      logger.error(`could not end the processes the previous gateway run left: ${err instanceof Error ? err.message : String(err)}`);
+      return { ended: [], notOurs: [], descendants: [] };
+    },
+  );
 
   const stats = new StatsRecorder(store.loadStats() ?? emptyStatsState());
   const reason: EndReason = { kind: "gateway_restart" };
   const interrupted = store.transaction(() => {
-    store.clearProcesses();
     return store.liveSessions().map((live) => {
       const ended: SessionSnapshot<TOwner> = { ...live, status: "interrupted", reason, endedAt: now, durationMs: Math.max(0, now - live.createdAt), pid: undefined };
       stats.recordEnd(ended, "interrupted", reason);
@@ -87,6 +108,17 @@ export async function recoverAfterRestart<TOwner>(store: SessionStore<TOwner>, n
   return { interrupted, orphans, stats: state };
 }
 
+/** The records of a sweep that ran; rows of processes started since stay (the store may be closed by now). */
+function forgetSwept<TOwner>(store: SessionStore<TOwner>, swept: readonly RecordedProcess[], logger: Logger): void {
+  try {
+    store.transaction(() => {
+      for (const r of swept) store.forgetRecorded(r);
+    });
+  } catch (err) {
+    logger.warn(`could not clear the swept process records (the next start sweeps them again): ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 /** Keeps the store current with the engine: every lifecycle change, the stats, the CLI pids, the transcript. */
 export function recordEngine<TOwner>(engine: SessionEngine<TOwner>, store: SessionStore<TOwner>, logger: Logger, transcripts?: TranscriptStore): () => void {
   return engine.subscribe((event) => {
@@ -97,8 +129,10 @@ export function recordEngine<TOwner>(engine: SessionEngine<TOwner>, store: Sessi
           transcripts?.append(event.session.id, event.entry);
           return;
         case "process":
-          if (event.running) store.recordProcess({ pid: event.pid, sessionId: event.session.id, startTicks: processStartTicks(event.pid) });
-          else store.forgetProcess(event.pid);
+          // Forgotten only once the CLI and everything it started are gone (the engine swept them).
+          if (event.running) {
+            store.recordProcess({ pid: event.pid, sessionId: event.session.id, startTicks: procStartTicks(event.pid), marker: event.tree.marker, startedAt: event.tree.since });
+          } else store.forgetProcess(event.pid);
           return;
         case "launched":
         case "ended":

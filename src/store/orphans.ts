@@ -1,59 +1,54 @@
-// Claude Code processes a crashed gateway left behind: recognised by pid AND the start time the OS
-// recorded when we spawned them (a reused pid belongs to someone else), then ended.
-import { readFileSync } from "node:fs";
+// Processes a crashed gateway left behind, then ended: each Claude Code CLI recognised by pid AND
+// the start time the OS recorded when we spawned it (a reused pid belongs to someone else), and
+// everything its session started recognised by the session's marker (with the user id and the
+// start time), wherever those processes went. Works from /proc or from `ps`.
+import { belongsTo, endProcesses, START_SLACK_MS, systemProcessTable, type ProcessInfo, type ProcessTable, type TreeTarget } from "../engine/index.ts";
 import type { RecordedProcess } from "./session-store.ts";
 
-/**
- * The process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat), or undefined
- * where /proc is missing or the process is gone.
- */
-export function processStartTicks(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) is in parentheses and may contain spaces: count fields after it.
-    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return rest[19];
-  } catch {
-    return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 export interface OrphanReport {
+  /** Recorded Claude Code pids that were still ours, and ended. */
   ended: number[];
   /** Recorded pids now used by another process (or unverifiable): left alone. */
   notOurs: number[];
+  /** Every other process the sessions had started, found by their markers, and ended. */
+  descendants: number[];
 }
 
-/** Ends every recorded process that is still the one we started; waits up to `graceMs` before SIGKILL. */
-export async function endOrphans(recorded: readonly RecordedProcess[], graceMs = 3000): Promise<OrphanReport> {
-  const ours: number[] = [];
+export interface OrphanOptions {
+  table?: ProcessTable;
+  /** Time between SIGTERM and SIGKILL. */
+  graceMs?: number;
+  uid?: number;
+}
+
+/** Ends every recorded process that is still the one we started, and what its session started. */
+export async function endOrphans(recorded: readonly RecordedProcess[], options: OrphanOptions = {}): Promise<OrphanReport> {
+  const table = options.table ?? systemProcessTable();
+  const uid = options.uid ?? process.getuid?.() ?? -1;
+  const graceMs = options.graceMs ?? 3000;
+  const running = new Map((await table.list()).map((p) => [p.pid, p]));
+  const ended: number[] = [];
   const notOurs: number[] = [];
-  for (const p of recorded) {
-    if (!alive(p.pid)) continue;
-    const ticks = processStartTicks(p.pid);
-    if (p.startTicks !== undefined && ticks === p.startTicks) ours.push(p.pid);
-    else notOurs.push(p.pid);
+  const targets: TreeTarget[] = [];
+  const unmarked = new Map<number, string>(); // pid → start token
+  for (const r of recorded) {
+    const p = running.get(r.pid);
+    const ours = p !== undefined && isRecordedCli(r, p, uid);
+    if (p !== undefined) (ours ? ended : notOurs).push(r.pid);
+    if (r.marker !== undefined) {
+      // The CLI leads its own process group: its group is ours while the leader is.
+      targets.push({ marker: r.marker, since: r.startedAt, ...(ours ? { group: r.pid } : {}) });
+    } else if (ours) {
+      unmarked.set(p.pid, p.startToken); // recorded by a version that set no marker: the CLI alone
+    }
   }
-  for (const pid of ours) signal(pid, "SIGTERM");
-  const deadline = Date.now() + graceMs;
-  while (ours.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  for (const pid of ours) if (alive(pid)) signal(pid, "SIGKILL");
-  return { ended: ours, notOurs };
+  const inTree = belongsTo(targets, uid);
+  const swept = await endProcesses((p) => unmarked.get(p.pid) === p.startToken || inTree(p), { table, graceMs });
+  return { ended, notOurs, descendants: swept.ended.filter((pid) => !ended.includes(pid)) };
 }
 
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // already gone
-  }
+function isRecordedCli(r: RecordedProcess, p: ProcessInfo, uid: number): boolean {
+  if (r.startTicks !== undefined) return p.startToken === r.startTicks;
+  // Where no start token was recorded (no /proc), the marker and the start time identify it.
+  return r.marker !== undefined && p.marker === r.marker && p.uid === uid && p.startedAtMs >= r.startedAt - START_SLACK_MS;
 }

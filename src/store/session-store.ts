@@ -42,6 +42,10 @@ export interface RecordedProcess {
   sessionId: string;
   /** The process's start time as the OS reports it, to tell it apart from a later process with a reused pid. */
   startTicks: string | undefined;
+  /** The marker its session's processes inherit (none in stores written before markers existed). */
+  marker: string | undefined;
+  /** When it was spawned (ms since the epoch): processes older than this are not its session's. */
+  startedAt: number;
 }
 
 const LIVE: readonly SessionStatus[] = ["queued", "starting", "running", "waiting"];
@@ -67,8 +71,8 @@ export class SessionStore<TOwner> implements SessionHistory {
     | "setKv"
     | "addProcess"
     | "removeProcess"
+    | "removeRecorded"
     | "processes"
-    | "clearProcesses"
     | "addDecision"
     | "decisionsAll"
     | "decisionsOf",
@@ -103,10 +107,10 @@ export class SessionStore<TOwner> implements SessionHistory {
       ),
       getKv: db.prepare("SELECT value FROM kv WHERE key = ?"),
       setKv: db.prepare("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
-      addProcess: db.prepare("INSERT OR REPLACE INTO processes (pid, session_id, start_ticks, started_at) VALUES (?, ?, ?, ?)"),
+      addProcess: db.prepare("INSERT OR REPLACE INTO processes (pid, session_id, start_ticks, started_at, marker) VALUES (?, ?, ?, ?, ?)"),
       removeProcess: db.prepare("DELETE FROM processes WHERE pid = ?"),
-      processes: db.prepare("SELECT pid, session_id, start_ticks FROM processes ORDER BY started_at"),
-      clearProcesses: db.prepare("DELETE FROM processes"),
+      removeRecorded: db.prepare("DELETE FROM processes WHERE pid = ? AND started_at = ?"),
+      processes: db.prepare("SELECT pid, session_id, start_ticks, started_at, marker FROM processes ORDER BY started_at"),
       addDecision: db.prepare("INSERT INTO decisions (session_id, request_id, at, data) VALUES (?, ?, ?, ?)"),
       decisionsAll: db.prepare("SELECT data FROM decisions ORDER BY id DESC LIMIT ? OFFSET ?"),
       decisionsOf: db.prepare("SELECT data FROM decisions WHERE session_id = ? ORDER BY id DESC LIMIT ? OFFSET ?"),
@@ -239,24 +243,28 @@ export class SessionStore<TOwner> implements SessionHistory {
   }
 
   recordProcess(p: RecordedProcess): void {
-    this.stmt.addProcess.run(p.pid, p.sessionId, p.startTicks ?? null, Date.now());
+    this.stmt.addProcess.run(p.pid, p.sessionId, p.startTicks ?? null, p.startedAt, p.marker ?? null);
   }
 
   forgetProcess(pid: number): void {
     this.stmt.removeProcess.run(pid);
   }
 
-  /** Claude Code processes started and not seen to exit (after a crash: possible orphans). */
+  /** Claude Code processes started whose session's processes were not seen to end (after a crash: possible orphans). */
   recordedProcesses(): RecordedProcess[] {
-    return (this.stmt.processes.all() as Array<{ pid: number; session_id: string; start_ticks: string | null }>).map((r) => ({
+    type ProcessRow = { pid: number; session_id: string; start_ticks: string | null; started_at: number; marker: string | null };
+    return (this.stmt.processes.all() as ProcessRow[]).map((r) => ({
       pid: r.pid,
       sessionId: r.session_id,
       startTicks: r.start_ticks ?? undefined,
+      marker: r.marker ?? undefined,
+      startedAt: r.started_at,
     }));
   }
 
-  clearProcesses(): void {
-    this.stmt.clearProcesses.run();
+  /** Forgets one record, not a later process recorded under the same pid. */
+  forgetRecorded(p: RecordedProcess): void {
+    this.stmt.removeRecorded.run(p.pid, p.startedAt);
   }
 
   /** Runs `fn` in one transaction (all or nothing). */

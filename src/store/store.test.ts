@@ -2,15 +2,16 @@
 // stats, crash recovery (orphan processes, interrupted sessions counted once), and an unreadable
 // file moved aside.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { DatabaseSync } from "node:sqlite";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { emptyStatsState, silentLogger, type SessionSnapshot } from "../engine/index.ts";
+import { DatabaseSync } from "node:sqlite";
+import { emptyStatsState, procStartTicks, silentLogger, type SessionSnapshot } from "../engine/index.ts";
+import { newSessionMarker, psTable, SESSION_MARKER_VAR, type ProcessTable } from "../engine/process-tree.ts";
+import { newTag, pidsWithEnv, pollUntil } from "../../test/support/processes.ts";
 import { sampleSnapshot } from "../../test/support/snapshots.ts";
 import { openStore, recoverAfterRestart, STORE_FILE, type PluginStore } from "./index.ts";
-import { processStartTicks } from "./orphans.ts";
 import { openDatabase } from "./database.ts";
 
 type Owner = { agentId: string | undefined };
@@ -122,14 +123,14 @@ describe("recovery after a crash", () => {
       s.save(snap("live1111", { status: "running", reason: undefined, endedAt: undefined, costUsd: 0.5, createdAt: 5000 }));
       s.save(snap("done2222"));
       s.saveStats({ ...emptyStatsState(), launched: 2, byStatus: { completed: 1, failed: 0, killed: 0, interrupted: 0 }, endedCount: 1, endedCostUsd: 0.01 });
-      s.recordProcess({ pid: orphan.pid!, sessionId: "live1111", startTicks: processStartTicks(orphan.pid!) });
+      s.recordProcess({ pid: orphan.pid!, sessionId: "live1111", startTicks: procStartTicks(orphan.pid!), marker: undefined, startedAt: Date.now() });
       // A recorded pid whose start time differs is someone else's process now: it must survive.
-      s.recordProcess({ pid: bystander.pid!, sessionId: "live1111", startTicks: "1" });
+      s.recordProcess({ pid: bystander.pid!, sessionId: "live1111", startTicks: "1", marker: undefined, startedAt: Date.now() });
 
       const reopened = open().sessions;
       const recovery = await recoverAfterRestart(reopened, 9000, silentLogger);
       expect(recovery.interrupted.map((x) => [x.id, x.status, x.reason])).toEqual([["live1111", "interrupted", { kind: "gateway_restart" }]]);
-      expect(recovery.orphans).toEqual({ ended: [orphan.pid], notOurs: [bystander.pid] });
+      expect(await recovery.orphans).toEqual({ ended: [orphan.pid], notOurs: [bystander.pid], descendants: [] });
       await orphanExit;
       expect(() => process.kill(bystander.pid!, 0)).not.toThrow();
       expect(recovery.stats).toMatchObject({ launched: 2, endedCount: 2, byStatus: { completed: 1, interrupted: 1 } });
@@ -147,7 +148,62 @@ describe("recovery after a crash", () => {
   });
 });
 
+describe.each<[string, () => ProcessTable | undefined, boolean]>([
+  ["/proc", () => undefined, true],
+  ["ps, with no start ticks recorded (as without /proc)", () => psTable({ platform: "linux" }), false],
+])("recovery after a crash ends what the sessions started, through %s", (_label, table, withTicks) => {
+  it("ends the recorded CLI and its session's detached background jobs by marker; a look-alike without the marker is left alone", async () => {
+    const s = open().sessions;
+    const since = Date.now();
+    const marker = newSessionMarker("live3333");
+    const tag = newTag();
+    // The "CLI": leads its own group, left a setsid'd job and a nested background job behind.
+    const cli = spawn("sh", ["-c", "(setsid sleep 600 >/dev/null 2>&1 &); (sleep 600 >/dev/null 2>&1 &) & sleep 600"], {
+      env: { ...process.env, [SESSION_MARKER_VAR]: marker, [tag.name]: tag.value },
+      stdio: "ignore",
+      detached: true,
+    });
+    const lookAlike = spawn("sleep", ["600"], { env: { ...process.env, [tag.name]: tag.value }, stdio: "ignore", detached: true });
+    try {
+      const pids = await pollUntil(() => pidsWithEnv(tag.entry), (p) => p.length >= 5, 5000);
+      expect(pids).toContain(lookAlike.pid);
+      const sessionPids = pids.filter((pid) => pid !== lookAlike.pid);
+      expect(sessionPids.length).toBeGreaterThanOrEqual(4);
+      s.save(snap("live3333", { status: "running", reason: undefined, endedAt: undefined }));
+      s.recordProcess({ pid: cli.pid!, sessionId: "live3333", startTicks: withTicks ? procStartTicks(cli.pid!) : undefined, marker, startedAt: since });
+
+      const t0 = Date.now();
+      const reopened = open().sessions;
+      const recovery = await recoverAfterRestart(reopened, Date.now(), silentLogger, { table: table(), graceMs: 2000 });
+      expect(recovery.interrupted.map((x) => x.id)).toEqual(["live3333"]); // the store's part is done before the sweep
+      const report = await recovery.orphans;
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(report.ended).toEqual([cli.pid]);
+      expect(report.descendants.length).toBeGreaterThanOrEqual(2);
+      expect(reopened.recordedProcesses()).toEqual([]);
+      const left = await pollUntil(() => pidsWithEnv(tag.entry), (p) => p.length <= 1, 5000);
+      expect(left).toEqual([lookAlike.pid]);
+    } finally {
+      for (const pid of pidsWithEnv(tag.entry)) process.kill(pid, "SIGKILL");
+    }
+  }, 20_000);
+});
+
 describe("opening the store", () => {
+  it("opens a store written before process markers existed and records markers in it", () => {
+    // The first wave's store (schema 1: no marker column), as its code wrote it.
+    const file = path.join(dir, STORE_FILE);
+    mkdirSync(path.dirname(file), { recursive: true });
+    copyFileSync(path.join(import.meta.dirname, "../../test/fixtures/store/store-v1.sqlite"), file);
+    const s = open().sessions;
+    expect(store?.movedAside).toBeUndefined();
+    expect(s.recordedProcesses().map(({ pid, sessionId, startTicks, marker }) => ({ pid, sessionId, startTicks, marker }))).toEqual([
+      { pid: 4242, sessionId: "live0005", startTicks: "123456", marker: undefined },
+    ]);
+    s.recordProcess({ pid: 4343, sessionId: "new22222", startTicks: undefined, marker: "new22222.nonce", startedAt: Date.now() });
+    expect(open().sessions.recordedProcesses().map((r) => r.marker)).toEqual([undefined, "new22222.nonce"]);
+  });
+
   it("moves an unreadable file aside and starts a new one", () => {
     const file = path.join(dir, STORE_FILE);
     open().sessions.save(snap("aaaa1111"));

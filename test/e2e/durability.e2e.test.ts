@@ -1,10 +1,13 @@
 // Durability in a real gateway: a crash mid-session, graceful restarts, a channel that fails across
-// a restart, a channel that hangs at shutdown, and a corrupt store. Sessions, resume ids, stats and undelivered notices survive.
+// a restart, a channel that hangs at shutdown, and a corrupt store. Sessions, resume ids, stats and
+// undelivered notices survive; the processes a session started do not outlive it, neither a kill nor a crash.
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAlive, waitForPidsGone } from "./harness/processes.ts";
 import { STORE_FILE } from "../../src/store/index.ts";
+import { BACKGROUND_JOBS, backgroundJobs, newTag, pidsWithEnv, pollUntil } from "../support/processes.ts";
 import { isClaudeProcess, startPluginGateway, type PluginGateway } from "./support/plugin-gateway.ts";
 
 let p: PluginGateway;
@@ -38,6 +41,82 @@ async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** For a session whose prompt holds `word`: one Bash call leaving background jobs, then a short answer. */
+function scriptBackgroundJobs(word: string, entry: string): void {
+  p.claude.setHandler((req) => {
+    if (!JSON.stringify(req.messages).includes(word)) return undefined;
+    return req.toolResults.length > 0
+      ? { type: "text", text: "the dev server runs" }
+      : { type: "tool_use", name: "Bash", input: { command: backgroundJobs(entry), description: "start the dev server" } };
+  });
+}
+
+/** Processes with the same command lines and tag as the session's jobs, started by the test outside any session. */
+function startLookAlikes(tag: ReturnType<typeof newTag>): ChildProcess[] {
+  const env = { ...process.env, [tag.name]: tag.value };
+  return [
+    spawn("sleep", ["601"], { env, stdio: "ignore", detached: true }),
+    spawn("node", ["-e", "require('http').createServer((q, r) => r.end('ok')).listen(0, '127.0.0.1')"], { env, stdio: "ignore", detached: true }),
+  ];
+}
+
+/** Launches a session (bypassPermissions, the configured mode) from the chat and waits until its Bash call's jobs run. */
+async function launchWithJobs(name: string, word: string, tag: ReturnType<typeof newTag>, spared: readonly number[]): Promise<number[]> {
+  scriptBackgroundJobs(word, tag.entry);
+  expect(await p.command("alice", `/claude --name ${name} --workdir ${p.workdir} start the dev server (${word})`)).toMatch(new RegExp(`${name} \\[[a-z2-9]{8}\\] launched`));
+  const jobs = await pollUntil(() => pidsWithEnv(tag.entry).filter((pid) => !spared.includes(pid)), (l) => l.length >= BACKGROUND_JOBS, 60_000);
+  expect(jobs.length).toBeGreaterThanOrEqual(BACKGROUND_JOBS);
+  return jobs;
+}
+
+function endAll(tag: ReturnType<typeof newTag>, lookAlikes: readonly ChildProcess[]): void {
+  p.claude.setHandler(undefined);
+  for (const c of lookAlikes) c.kill("SIGKILL");
+  for (const pid of pidsWithEnv(tag.entry)) process.kill(pid, "SIGKILL"); // only if the product failed
+}
+
+describe("no process a session started outlives it", () => {
+  it("a kill ends what a Bash call left in the background (setsid, nested, a server, a watcher) within 15 s; look-alikes outside any session are left alone", async () => {
+    const tag = newTag();
+    const lookAlikes = startLookAlikes(tag);
+    const spared = lookAlikes.map((c) => c.pid!);
+    try {
+      await launchWithJobs("tree-kill", "tree-kill-task", tag, spared);
+      const t0 = Date.now();
+      // The chat command and the claude_kill tool call the same kill operation.
+      expect(await p.command("alice", "/claude_kill tree-kill")).toMatch(/Killed tree-kill \[[a-z2-9]{8}\]/);
+      const left = await pollUntil(() => pidsWithEnv(tag.entry).filter((pid) => !spared.includes(pid)), (l) => l.length === 0, 15_000);
+      expect(left).toEqual([]);
+      expect(Date.now() - t0).toBeLessThan(15_000);
+      expect(spared.filter(isAlive)).toEqual(spared);
+    } finally {
+      endAll(tag, lookAlikes);
+    }
+  }, 120_000);
+
+  it("after a SIGKILL of the gateway, the restart ends what the session's Bash call left within 20 s; look-alikes are left alone", async () => {
+    const tag = newTag();
+    const lookAlikes = startLookAlikes(tag);
+    const spared = lookAlikes.map((c) => c.pid!);
+    try {
+      await launchWithJobs("tree-crash", "tree-crash-task", tag, spared);
+      await p.gw.crash();
+      // The crash itself ends none of them.
+      expect(pidsWithEnv(tag.entry).filter((pid) => !spared.includes(pid)).length).toBeGreaterThanOrEqual(BACKGROUND_JOBS);
+      await p.gw.start();
+      const t0 = Date.now();
+      await p.waitForPlugin();
+      const left = await pollUntil(() => pidsWithEnv(tag.entry).filter((pid) => !spared.includes(pid)), (l) => l.length === 0, 20_000);
+      expect(left).toEqual([]);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(spared.filter(isAlive)).toEqual(spared);
+      expect((await sessions()).sessions.find((s) => s.name === "tree-crash")).toMatchObject({ state: "interrupted" });
+    } finally {
+      endAll(tag, lookAlikes);
+    }
+  }, 180_000);
+});
 
 describe("durability across restarts and crashes", () => {
   it("after a SIGKILL mid-session: the session is interrupted, one notice arrives, no orphan is left, and /claude_resume continues the conversation", async () => {

@@ -1,10 +1,12 @@
 // The session engine driving the real Claude Code CLI (through the Agent SDK) against the offline model.
+import { spawn } from "node:child_process";
 import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { SessionSnapshot } from "../../src/engine/index.ts";
 import { isEnded, isWaiting } from "../support/events.ts";
 import { useEngineFixture } from "../support/engine-fixture.ts";
+import { BACKGROUND_JOBS, backgroundJobs, newTag, pidsWithEnv, pollUntil } from "../support/processes.ts";
 import { processExists } from "../support/sandbox.ts";
 
 type Owner = { agent: string };
@@ -170,6 +172,34 @@ describe("engine through the real Claude Code CLI", () => {
     await f.engine.get(s.id).settled();
     expect(f.log.ofType("ended", s.id)).toHaveLength(1);
     expect(f.engine.getStats().byStatus.killed).toBe(1);
+  });
+
+  // Claude Code runs each Bash command in a new session: what it leaves in the background is in
+  // neither the CLI's process group nor its tree. Every way a session ends must still end it.
+  it.each<[string, (id: string) => Promise<unknown>, { idleTimeoutMs?: number; multiTurnDisabled?: boolean }]>([
+    ["a kill", (id) => f.engine.kill(id, "test"), {}],
+    ["the idle stop", (id) => f.log.waitFor(isEnded(id), 30_000), { idleTimeoutMs: 1000 }],
+    ["a single turn's completion", (id) => f.log.waitFor(isEnded(id), 30_000), { multiTurnDisabled: true }],
+    ["the engine's shutdown", () => f.engine.shutdown(), {}],
+  ])("ends the background jobs a Bash call left (setsid, nested, a server, a watcher) at %s, and no look-alike", async (_end, end, opts) => {
+    f.make(opts.idleTimeoutMs !== undefined ? { idleTimeoutMs: opts.idleTimeoutMs } : {});
+    const tag = newTag();
+    f.model.script(
+      { type: "tool_use", name: "Bash", input: { command: backgroundJobs(tag.entry), description: "start the dev server" } },
+      { type: "text", text: "the server runs" },
+    );
+    const s = f.engine.launch({ prompt: "start the dev server", owner, ...(opts.multiTurnDisabled ? { multiTurnDisabled: true } : {}) });
+    const jobs = await pollUntil(() => pidsWithEnv(tag.entry), (p) => p.length >= BACKGROUND_JOBS, 60_000);
+    expect(jobs.length).toBeGreaterThanOrEqual(BACKGROUND_JOBS);
+    const lookAlike = spawn("sleep", ["601"], { env: { ...process.env, [tag.name]: tag.value }, stdio: "ignore", detached: true });
+    try {
+      await end(s.id);
+      await f.engine.get(s.id).settled();
+      expect(pidsWithEnv(tag.entry)).toEqual([lookAlike.pid]);
+    } finally {
+      lookAlike.kill("SIGKILL");
+      for (const pid of pidsWithEnv(tag.entry)) if (pid !== lookAlike.pid) process.kill(pid, "SIGKILL");
+    }
   });
 
   it("stops a waiting session after the idle timeout as completed (idle)", async () => {
