@@ -4,7 +4,8 @@
 // a higher maxSessions starts them at once.
 import { describe, expect, it } from "vitest";
 import { scriptedQuery } from "../../test/support/scripted-query.ts";
-import { SessionEngine, type SessionEvent } from "./index.ts";
+import { EventLog } from "../../test/support/events.ts";
+import { SessionEngine } from "./index.ts";
 import { tmpdir } from "node:os";
 
 type Owner = { agentId: string };
@@ -21,29 +22,15 @@ function engine(max: number, maxQueued = 20, script = scriptedQuery()) {
     isRoot: () => false,
     idleTimeoutMs: 0,
   });
-  const events: SessionEvent<Owner>[] = [];
-  e.subscribe((ev) => events.push(ev));
-  return { e, events, script };
-}
-
-function next(e: SessionEngine<Owner>, match: (ev: SessionEvent<Owner>) => boolean): Promise<SessionEvent<Owner>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("the awaited event never came")), 5000);
-    const off = e.subscribe((ev) => {
-      if (match(ev)) {
-        clearTimeout(timer);
-        off();
-        resolve(ev);
-      }
-    });
-  });
+  const log = new EventLog(e);
+  return { e, log, events: log.events, script };
 }
 
 const launch = (e: SessionEngine<Owner>, prompt: string, agentId = "main") => e.launch({ prompt, owner: { agentId }, permissionMode: "default" });
 
 describe("launch queue in the engine", () => {
   it("queues launches beyond maxSessions with their place and starts them in order as sessions end", async () => {
-    const { e, events } = engine(2);
+    const { e, log, events } = engine(2);
     const a = launch(e, "one");
     const b = launch(e, "two");
     const c = launch(e, "three");
@@ -52,14 +39,14 @@ describe("launch queue in the engine", () => {
     expect(c).toMatchObject({ status: "queued", queue: { position: 1, total: 1 } });
     expect(d).toMatchObject({ status: "queued", queue: { position: 2, total: 2 } });
     expect(e.snapshot(c.id).queue).toEqual({ position: 1, total: 2 });
-    await next(e, (ev) => ev.type === "waiting" && ev.session.id === b.id);
-    const started = next(e, (ev) => ev.type === "started");
+    await log.waitFor((ev) => ev.type === "waiting" && ev.session.id === b.id);
+    const started = log.next((ev) => ev.type === "started");
     await e.kill(a.id, "test");
     expect((await started).session.id).toBe(c.id);
     expect(e.snapshot(d.id).queue).toEqual({ position: 1, total: 1 });
-    await next(e, (ev) => ev.type === "waiting" && ev.session.id === c.id);
+    await log.waitFor((ev) => ev.type === "waiting" && ev.session.id === c.id);
     await e.kill(b.id, "test");
-    await next(e, (ev) => ev.type === "waiting" && ev.session.id === d.id);
+    await log.waitFor((ev) => ev.type === "waiting" && ev.session.id === d.id);
     expect(events.filter((ev) => ev.type === "started").map((ev) => ev.session.id)).toEqual([c.id, d.id]);
     // A queued session's first turn is its own prompt.
     expect(e.snapshot(d.id).lastResult).toBe("done: four");
@@ -67,19 +54,19 @@ describe("launch queue in the engine", () => {
   });
 
   it("takes agents in turn when several wait", async () => {
-    const { e, events } = engine(1);
+    const { e, log, events } = engine(1);
     const first = launch(e, "first", "A");
     for (const p of ["a1", "a2", "a3"]) launch(e, p, "A");
     launch(e, "b1", "B");
     const order = e.list().filter((s) => s.status === "queued").sort((x, y) => (x.queue?.position ?? 0) - (y.queue?.position ?? 0)).map((s) => s.prompt);
     expect(order).toEqual(["a1", "b1", "a2", "a3"]);
-    await next(e, (ev) => ev.type === "waiting" && ev.session.id === first.id);
+    await log.waitFor((ev) => ev.type === "waiting" && ev.session.id === first.id);
     for (let i = 0; i < 4; i++) {
-      const started = next(e, (ev) => ev.type === "started");
+      const started = log.next((ev) => ev.type === "started");
       const running = e.list().find((s) => s.status === "waiting" || s.status === "running" || s.status === "starting");
       await e.kill(running!.id, "test");
       const s = (await started).session;
-      await next(e, (ev) => ev.type === "waiting" && ev.session.id === s.id);
+      await log.waitFor((ev) => ev.type === "waiting" && ev.session.id === s.id);
     }
     expect(events.filter((ev) => ev.type === "started").map((ev) => ev.session.prompt)).toEqual(["a1", "b1", "a2", "a3"]);
     await e.shutdown();
@@ -115,20 +102,20 @@ describe("launch queue in the engine", () => {
     expect(stored.map((s) => s.id)).toEqual([q.id]);
 
     const second = engine(1);
-    const started = next(second.e, (ev) => ev.type === "started");
+    const started = second.log.next((ev) => ev.type === "started");
     const restored = second.e.restoreQueued(stored);
     expect(restored.map((s) => [s.id, s.name, s.createdAt])).toEqual([[q.id, q.name, q.createdAt]]);
     expect((await started).session.id).toBe(q.id);
-    await next(second.e, (ev) => ev.type === "waiting" && ev.session.id === q.id);
+    await second.log.waitFor((ev) => ev.type === "waiting" && ev.session.id === q.id);
     expect(second.script.received[0]).toEqual(["later"]);
     await second.e.shutdown();
   });
 
   it("starts queued launches at once when maxSessions is raised", async () => {
-    const { e } = engine(1);
+    const { e, log } = engine(1);
     launch(e, "busy");
     const q = launch(e, "waiting");
-    const started = next(e, (ev) => ev.type === "started");
+    const started = log.next((ev) => ev.type === "started");
     e.setLimits({ maxSessions: 2, maxQueued: 20 });
     expect((await started).session.id).toBe(q.id);
     await e.shutdown();

@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../config.ts";
-import { SessionEngine, type SessionEvent } from "../engine/index.ts";
+import { SessionEngine } from "../engine/index.ts";
+import { EventLog } from "../../test/support/events.ts";
 import { openStore, recordEngine, type PluginStore } from "../store/index.ts";
 import { scriptedQuery } from "../../test/support/scripted-query.ts";
 import { sampleSnapshot } from "../../test/support/snapshots.ts";
@@ -37,19 +38,6 @@ function boot(options: { retentionMs?: number; bufferEntries?: number } = {}) {
   return { engine, ops };
 }
 
-function waitFor(engine: SessionEngine<Owner>, match: (e: SessionEvent<Owner>) => boolean): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("the awaited session event never came")), 5000);
-    const off = engine.subscribe((e) => {
-      if (match(e)) {
-        clearTimeout(timer);
-        off();
-        resolve();
-      }
-    });
-  });
-}
-
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), "ccp-output-"));
   store = openStore<Owner>({ stateDir: dir, maxPersistedSessions: 100, agentOf: (o) => o.agentId });
@@ -65,14 +53,15 @@ afterEach(async () => {
 });
 
 async function threeTurns(engine: SessionEngine<Owner>, ops: Operations) {
-  const waiting = waitFor(engine, (e) => e.type === "waiting");
+  const log = new EventLog(engine);
+  const turnsDone = (n: number) => log.waitFor(() => log.ofType("waiting").length >= n, 5000, `${n} finished turns`);
   const { session } = await ops.launch(operator, { prompt: "one", workdir: dir });
-  await waiting;
-  for (const message of ["two", "three"]) {
-    const next = waitFor(engine, (e) => e.type === "waiting");
+  for (const [i, message] of ["two", "three"].entries()) {
+    await turnsDone(i + 1);
     await ops.respond(operator, { session: session.id, message });
-    await next;
   }
+  await turnsDone(3);
+  log.unsubscribe();
   return session.id;
 }
 
