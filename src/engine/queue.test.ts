@@ -3,7 +3,7 @@
 // killed without ever starting, shutdown leaves the queue alone, a restart queues them again, and
 // a higher maxSessions starts them at once.
 import { describe, expect, it } from "vitest";
-import { scriptedQuery } from "../../test/support/scripted-query.ts";
+import { fakeQuery } from "../../test/support/fake-query.ts";
 import { EventLog } from "../../test/support/events.ts";
 import { SessionEngine } from "./index.ts";
 import { tmpdir } from "node:os";
@@ -11,19 +11,20 @@ import { tmpdir } from "node:os";
 type Owner = { agentId: string };
 const workdir = tmpdir();
 
-function engine(max: number, maxQueued = 20, script = scriptedQuery()) {
+function engine(max: number, maxQueued = 20) {
+  const received: string[][] = [];
   const e = new SessionEngine<Owner>({
     maxSessions: max,
     maxQueued,
     queueKeyOf: (o) => o.agentId,
-    queryFn: script.queryFn,
+    queryFn: fakeQuery(() => ({}), received),
     defaultWorkdir: workdir,
     baseEnv: {},
     isRoot: () => false,
     idleTimeoutMs: 0,
   });
   const log = new EventLog(e);
-  return { e, log, events: log.events, script };
+  return { e, log, events: log.events, received };
 }
 
 const launch = (e: SessionEngine<Owner>, prompt: string, agentId = "main") => e.launch({ prompt, owner: { agentId }, permissionMode: "default" });
@@ -73,14 +74,14 @@ describe("launch queue in the engine", () => {
   });
 
   it("kills a queued session before it ever starts, and refuses to interrupt it", async () => {
-    const { e, events, script } = engine(1);
+    const { e, events, received } = engine(1);
     launch(e, "busy");
     const q = launch(e, "waits");
     await expect(e.interrupt(q.id)).rejects.toThrow(/queued/);
     const ended = await e.kill(q.id, "user 1");
     expect(ended).toMatchObject({ status: "killed", pid: undefined });
     expect(events.some((ev) => ev.type === "started")).toBe(false);
-    expect(script.received).toHaveLength(1); // only the busy session reached a backend
+    expect(received).toHaveLength(1); // only the busy session reached a backend
     await e.shutdown();
   });
 
@@ -107,7 +108,7 @@ describe("launch queue in the engine", () => {
     expect(restored.map((s) => [s.id, s.name, s.createdAt])).toEqual([[q.id, q.name, q.createdAt]]);
     expect((await started).session.id).toBe(q.id);
     await second.log.waitFor((ev) => ev.type === "waiting" && ev.session.id === q.id);
-    expect(second.script.received[0]).toEqual(["later"]);
+    expect(second.received[0]).toEqual(["later"]);
     await second.e.shutdown();
   });
 
