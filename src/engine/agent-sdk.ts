@@ -3,6 +3,14 @@
 // load, nor at all while no session runs.
 import type { QueryFunction } from "./session.ts";
 
+/**
+ * Not a literal in the import() below, on purpose: before it runs a plugin, OpenClaw fingerprints
+ * every module the entry reaches by a literal import, and resolving this package (with its
+ * ~380 MB native Claude Code binary beside it) took ~33 s of every gateway start
+ * (docs/architecture.md, "Boot cost"). Loaded at the first launch, it needs no fingerprint.
+ */
+const AGENT_SDK: string = "@anthropic-ai/claude-agent-sdk";
+
 let loaded: QueryFunction | undefined;
 let loading: Promise<QueryFunction> | undefined;
 
@@ -13,7 +21,7 @@ export function loadedAgentQuery(): QueryFunction | undefined {
 
 /** Imports the SDK once; a failed import is tried again on the next call. */
 export function loadAgentQuery(): Promise<QueryFunction> {
-  loading ??= import("@anthropic-ai/claude-agent-sdk").then((sdk) => (loaded = sdk.query as QueryFunction));
+  loading ??= (import(AGENT_SDK) as Promise<typeof import("@anthropic-ai/claude-agent-sdk")>).then((sdk) => (loaded = sdk.query as QueryFunction));
   loading.catch(() => (loading = undefined));
   return loading;
 }

@@ -13,6 +13,9 @@ export type ClaudeProbe =
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** A variable, not a literal: the host fingerprints literal module references at every start (see engine/agent-sdk.ts). */
+const AGENT_SDK_PACKAGE: string = "@anthropic-ai/claude-agent-sdk";
+
 /**
  * The native CLI the SDK spawns: its per-platform optional dependency
  * (`@anthropic-ai/claude-agent-sdk-<platform>-<arch>[-musl]/claude`), resolved from the SDK itself.
@@ -20,7 +23,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 export function resolveClaudeBinary(platform: string = process.platform, arch: string = process.arch): { path: string } | { error: string } {
   let sdkEntry: string;
   try {
-    sdkEntry = createRequire(import.meta.url).resolve("@anthropic-ai/claude-agent-sdk");
+    sdkEntry = createRequire(import.meta.url).resolve(AGENT_SDK_PACKAGE);
   } catch {
     return { error: "the @anthropic-ai/claude-agent-sdk package is not installed next to the plugin (reinstall the plugin)" };
   }

@@ -2,7 +2,7 @@
 // three of them queued in order; a queued one killed before it starts; the next starts with a ▶️
 // notice as a slot frees; the queue survives a restart; a transcript reads the same after it; a
 // config edit with `openclaw config set` applies while a session streams, without ending it.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startPluginGateway, type PluginGateway } from "./support/plugin-gateway.ts";
 
 let p: PluginGateway;
@@ -13,6 +13,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await p?.close();
+}, 60_000);
+
+// Each test starts with every slot free: whatever a failed test left live is killed.
+afterEach(async () => {
+  const r = await p.gw.rpc<{ sessions: SessionJson[] }>("claude-code.sessions", { limit: 100 });
+  for (const s of r.sessions) if (["queued", "starting", "running", "waiting"].includes(s.state)) await p.gw.rpcRaw("claude-code.kill", { session: s.id });
 }, 60_000);
 
 interface SessionJson {
@@ -57,7 +63,8 @@ describe("launch queue and durable transcripts", () => {
       expect(replies[3]).toMatch(/q4 \[[a-z2-9]{8}\] queued #2 of 2/);
       expect(replies[4]).toMatch(/q5 \[[a-z2-9]{8}\] queued #3 of 3/);
       expect(await byName("q5")).toMatchObject({ state: "queued", queue: { position: 3, total: 3 } });
-      expect(await p.command("alice", "/claude_sessions queued")).toMatch(/q3 \[[a-z2-9]{8}\] queued #1 of 3[\s\S]*q4[\s\S]*q5/);
+      const queued = await p.command("alice", "/claude_sessions queued");
+      for (const [name, place] of [["q3", 1], ["q4", 2], ["q5", 3]] as const) expect(queued).toMatch(new RegExp(`${name} \\[[a-z2-9]{8}\\] queued #${place} of 3`));
       // One more is refused: the queue holds at most 3.
       expect(await p.command("alice", `/claude --name q6 --workdir ${p.workdir} hold-6`)).toMatch(/LIMIT_REACHED|limit is 2 and 3 launch\(es\) wait in the queue/);
 
