@@ -7,9 +7,11 @@ import { openDatabase } from "./database.ts";
 import { endOrphans, processStartTicks, type OrphanReport } from "./orphans.ts";
 import { OutboxStore } from "./outbox-store.ts";
 import { SessionStore } from "./session-store.ts";
+import { WorktreeStore } from "./worktree-store.ts";
 
 export { SessionStore, type ListQuery, type RecordedProcess } from "./session-store.ts";
 export { OutboxStore, type OutboxItem } from "./outbox-store.ts";
+export { WorktreeStore } from "./worktree-store.ts";
 
 /** The store's file, relative to the service's state directory. */
 export const STORE_FILE = path.join("claude-code", "store.sqlite");
@@ -17,6 +19,7 @@ export const STORE_FILE = path.join("claude-code", "store.sqlite");
 export interface PluginStore<TOwner> {
   sessions: SessionStore<TOwner>;
   outbox: OutboxStore;
+  worktrees: WorktreeStore;
   file: string;
   /** Set when an unreadable store was moved aside at open. */
   movedAside: { to: string; reason: string } | undefined;
@@ -34,6 +37,7 @@ export function openStore<TOwner>(options: {
   return {
     sessions: new SessionStore<TOwner>({ db, agentOf: options.agentOf, maxPersistedSessions: options.maxPersistedSessions }),
     outbox: new OutboxStore(db, options.now),
+    worktrees: new WorktreeStore(db),
     file,
     movedAside,
     close: () => {
