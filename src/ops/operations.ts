@@ -17,7 +17,9 @@ import {
   type SessionSnapshot,
   type StatsSnapshot,
 } from "../engine/index.ts";
+import type { WorktreeManager, WorktreeLaunchInfo, WorktreeRecord } from "../worktrees/index.ts";
 import type { ForegroundRegistry } from "./foreground.ts";
+import { finishSession, prepareWorktree, worktreesOf, type FinishResult } from "./worktree-ops.ts";
 import {
   parseBgInput,
   parseFgInput,
@@ -30,6 +32,7 @@ import {
   parseRespondInput,
   parseResumeInput,
   parseSessionRef,
+  parseFinishInput,
   type LaunchInput,
 } from "./inputs.ts";
 import { callerLabel, type Caller, type Owner } from "./types.ts";
@@ -58,10 +61,14 @@ export interface OperationsDeps {
   foreground: ForegroundRegistry;
   preLaunchChecks?: PreLaunchCheck;
   stored?: StoredSessions;
+  /** Session worktrees (launch option `worktree`, the finish operation). */
+  worktrees?: WorktreeManager;
 }
 
 export interface LaunchResult {
   session: Snapshot;
+  /** Set when the session runs in its own worktree: base, fetch result, the user's uncommitted changes. */
+  worktree?: WorktreeLaunchInfo;
 }
 export interface RespondResult {
   session: Snapshot;
@@ -81,6 +88,8 @@ export interface ListResult {
   sessions: Snapshot[];
   total: number;
   offset: number;
+  /** The worktree of each listed session that has one, by session id. */
+  worktrees?: Record<string, WorktreeRecord>;
 }
 export interface FgResult {
   session: Snapshot;
@@ -106,6 +115,7 @@ export class Operations {
   private readonly foreground: ForegroundRegistry;
   private readonly preLaunchChecks: PreLaunchCheck | undefined;
   private readonly stored: StoredSessions | undefined;
+  private readonly worktrees: WorktreeManager | undefined;
   /** Agent replies in a row per session, reset when a person replies. */
   private readonly autoResponds = new Map<string, number>();
 
@@ -115,6 +125,7 @@ export class Operations {
     this.foreground = deps.foreground;
     this.preLaunchChecks = deps.preLaunchChecks;
     this.stored = deps.stored;
+    this.worktrees = deps.worktrees;
   }
 
   async launch(caller: Caller, raw: unknown): Promise<LaunchResult> {
@@ -122,10 +133,36 @@ export class Operations {
     if (input.resumeSessionId !== undefined) this.assertResumable(caller, input.resumeSessionId);
     if (caller.kind === "agent" && !this.config.skipSafetyChecks && this.preLaunchChecks) await this.preLaunchChecks(caller, input);
     const owner: Owner = { agentId: caller.agentId, route: caller.route, sessionKey: caller.sessionKey, origin: caller.kind === "agent" ? "tool" : caller.origin };
-    const session = this.engine.launch({
+    // The workspace is ready before the session starts: with a worktree, the session's workdir is in it.
+    const prepared = await prepareWorktree(
+      {
+        config: this.config,
+        worktrees: this.worktrees,
+        checkWorkdir: Operations.engineHooks(this.config).checkWorkdir,
+        findOriginal: (ref) => this.engine.find(ref)?.snapshot() ?? this.stored?.findSnapshot(ref),
+      },
+      input,
+    );
+    let session: Snapshot;
+    try {
+      session = this.launchInEngine(input, owner, prepared?.info.workdir, prepared?.env);
+    } catch (err) {
+      if (prepared) await this.worktrees?.abandon(prepared.info.record.id);
+      throw err;
+    }
+    if (prepared) {
+      this.worktrees?.attach(prepared.info.record.id, session.id, session.name);
+      return { session, worktree: prepared.info };
+    }
+    return { session };
+  }
+
+  private launchInEngine(input: LaunchInput, owner: Owner, worktreeDir: string | undefined, env: Record<string, string> | undefined): Snapshot {
+    return this.engine.launch({
       prompt: input.prompt,
       name: input.name,
-      workdir: input.workdir,
+      workdir: worktreeDir ?? input.workdir,
+      ...(env ? { env } : {}),
       model: input.model ?? this.config.defaultModel,
       maxBudgetUsd: input.maxBudgetUsd ?? this.config.defaultBudgetUsd,
       systemPrompt: input.systemPrompt,
@@ -136,7 +173,13 @@ export class Operations {
       fork: input.forkSession,
       owner,
     });
-    return { session };
+  }
+
+  /** Finishes a worktree session: merge, pr, keep or discard (refused while a turn runs in it). */
+  async finish(caller: Caller, raw: unknown): Promise<FinishResult> {
+    const input = parseFinishInput(raw);
+    const target = this.visible(caller, input.session);
+    return finishSession({ engine: this.engine, worktrees: this.worktrees }, target, input, callerLabel(caller));
   }
 
   async resume(caller: Caller, raw: unknown): Promise<LaunchResult> {
@@ -253,14 +296,15 @@ export class Operations {
       });
       // The store has every session; the engine's copy of a live one is fresher (cost, duration).
       const sessions = page.sessions.map((s) => this.engine.find(s.id)?.snapshot() ?? s);
-      return { sessions, total: page.total, offset: input.offset };
+      return { sessions, total: page.total, offset: input.offset, worktrees: worktreesOf(this.worktrees, sessions) };
     }
     const all = this.engine
       .list()
       .filter((s) => this.canSee(caller, s))
       .filter((s) => input.status === "all" || s.status === input.status || (input.status === "running" && s.status === "starting"))
       .filter((s) => !input.resumable || (s.claudeSessionId !== undefined && !isLive(s.status)));
-    return { sessions: all.slice(input.offset, input.offset + input.limit), total: all.length, offset: input.offset };
+    const sessions = all.slice(input.offset, input.offset + input.limit);
+    return { sessions, total: all.length, offset: input.offset, worktrees: worktreesOf(this.worktrees, sessions) };
   }
 
   stats(_caller: Caller, raw: unknown): StatsSnapshot {
@@ -342,8 +386,11 @@ export class Operations {
     return caller.route;
   }
 
-  /** Engine hooks derived from the config: the workdir allow-list and per-workdir environment. */
-  static engineHooks(config: PluginConfig): {
+  /**
+   * Engine hooks derived from the config: the workdir allow-list and per-workdir environment.
+   * `alsoAllowed`: folders the plugin itself makes (session worktrees, made only for allowed workdirs).
+   */
+  static engineHooks(config: PluginConfig, alsoAllowed: readonly string[] = []): {
     checkWorkdir: (dir: string) => void;
     envForWorkdir: (dir: string) => Record<string, string>;
     permissionPolicy: PermissionPolicy;
@@ -353,7 +400,7 @@ export class Operations {
       permissionPolicy: createPolicy(config.permissionPolicy),
       permissionTimeoutMs: config.permissionTimeoutMinutes * 60_000,
       checkWorkdir: (dir) => {
-        if (config.allowedWorkdirs.length > 0 && !config.allowedWorkdirs.some((prefix) => isUnder(dir, prefix))) {
+        if (config.allowedWorkdirs.length > 0 && ![...config.allowedWorkdirs, ...alsoAllowed].some((prefix) => isUnder(dir, prefix))) {
           throw new SessionError("FORBIDDEN", `workdir ${dir} is outside allowedWorkdirs (${config.allowedWorkdirs.join(", ")}); choose a directory inside one of them`);
         }
       },

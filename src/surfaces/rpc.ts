@@ -14,6 +14,9 @@ import {
   respondText,
   sessionJson,
   statsText,
+  finishJson,
+  finishText,
+  worktreeJson,
 } from "./present.ts";
 import type { PluginServices, ServicesRef } from "./services.ts";
 
@@ -31,7 +34,7 @@ export const RPC_METHODS: readonly RpcMethod[] = [
     scope: "operator.write",
     run: async (s, caller, params) => {
       const r = await s.ops.launch(caller, params);
-      return { session: sessionJson(r.session), display: launchText(r) };
+      return { session: sessionJson(r.session), worktree: worktreeJson(r.worktree?.record), display: launchText(r) };
     },
   },
   {
@@ -71,7 +74,7 @@ export const RPC_METHODS: readonly RpcMethod[] = [
     scope: "operator.read",
     run: async (s, caller, params) => {
       const r = s.ops.list(caller, params);
-      return { sessions: r.sessions.map(sessionJson), total: r.total, offset: r.offset, display: listText(r) };
+      return { sessions: r.sessions.map((x) => ({ ...sessionJson(x), worktree: worktreeJson(r.worktrees?.[x.id]) })), total: r.total, offset: r.offset, display: listText(r) };
     },
   },
   {
@@ -104,6 +107,14 @@ export const RPC_METHODS: readonly RpcMethod[] = [
     run: async (s, caller, params) => {
       const r = s.ops.stats(caller, params);
       return { stats: r, display: statsText(r) };
+    },
+  },
+  {
+    name: "claude-code.finish",
+    scope: "operator.write",
+    run: async (s, caller, params) => {
+      const r = await s.ops.finish(caller, params);
+      return { session: sessionJson(r.session), ...finishJson(r), display: finishText(r) };
     },
   },
 ];

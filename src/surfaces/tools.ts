@@ -17,6 +17,9 @@ import {
   respondText,
   sessionJson,
   statsText,
+  finishJson,
+  finishText,
+  worktreeJson,
 } from "./present.ts";
 import type { PluginServices, ServicesRef } from "./services.ts";
 
@@ -51,6 +54,7 @@ export const TOOL_NAMES = [
   "claude_sessions",
   "claude_stats",
   "claude_permit",
+  "claude_finish",
 ] as const;
 
 const SESSION = Type.String({ description: "Session id, name, or Claude session UUID" });
@@ -105,10 +109,13 @@ const SPECS: readonly Spec[] = [
           description: "Claude Code permission mode (default: the plugin's permissionMode)",
         }),
       ),
+      worktree: Type.Optional(
+        Type.Boolean({ description: "Run in a new git worktree on its own branch, outside the user's checkout (default: the plugin's defaultWorktree); finish it with claude_finish" }),
+      ),
     }),
     run: async (s, caller, params) => {
       const r = await s.ops.launch(caller, params);
-      return { text: launchText(r), details: { session: sessionJson(r.session) } };
+      return { text: launchText(r), details: { session: sessionJson(r.session), worktree: worktreeJson(r.worktree?.record) } };
     },
   },
   {
@@ -195,7 +202,7 @@ const SPECS: readonly Spec[] = [
     }),
     run: async (s, caller, params) => {
       const r = s.ops.list(caller, params);
-      return { text: listText(r), details: { sessions: r.sessions.map(sessionJson), total: r.total, offset: r.offset } };
+      return { text: listText(r), details: { sessions: r.sessions.map((x) => ({ ...sessionJson(x), worktree: worktreeJson(r.worktrees?.[x.id]) })), total: r.total, offset: r.offset } };
     },
   },
   {
@@ -226,6 +233,20 @@ const SPECS: readonly Spec[] = [
     run: async (s, caller, params) => {
       const r = s.ops.permit(caller, params);
       return { text: permitText(r), details: { decision: r.record, session: sessionJson(r.session) } };
+    },
+  },
+  {
+    name: "claude_finish",
+    label: "Finish a Claude Code worktree session",
+    description:
+      "Finish the work of a session that ran in its own git worktree: merge (commit leftovers, merge into the base branch, remove the worktree), pr (push and open a draft pull request), keep (leave it for later), or discard (remove it; unmerged work is kept under refs/claude-code/snapshots). Refused while a turn runs in it. Ask the user before merge or discard unless their autonomy rules allow it.",
+    parameters: Type.Object({
+      session: SESSION,
+      action: Type.Union([Type.Literal("merge"), Type.Literal("pr"), Type.Literal("keep"), Type.Literal("discard")], { description: "merge, pr, keep or discard" }),
+    }),
+    run: async (s, caller, params) => {
+      const r = await s.ops.finish(caller, params);
+      return { text: finishText(r), details: { session: sessionJson(r.session), finish: finishJson(r) } };
     },
   },
 ];
