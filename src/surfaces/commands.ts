@@ -5,7 +5,8 @@ import { invalid } from "../engine/index.ts";
 import { LIST_STATUSES } from "../ops/inputs.ts";
 import type { Caller } from "../ops/types.ts";
 import { consoleLogger, toFailure } from "./errors.ts";
-import { bgText, fgText, finishText, killText, launchText, listText, outputText, pendingText, permitText, respondText, statsText } from "./present.ts";
+import { bgText, fgText, killText, launchText, listText, outputText, pendingText, permitText, respondText, statsText } from "./present.ts";
+import { finishText } from "./worktree-present.ts";
 import { FINISH_ACTIONS } from "../worktrees/index.ts";
 import type { PluginServices, ServicesRef } from "./services.ts";
 

@@ -14,10 +14,8 @@ import {
   respondText,
   sessionJson,
   statsText,
-  finishJson,
-  finishText,
-  worktreeJson,
 } from "./present.ts";
+import { finishJson, finishText, worktreeJson } from "./worktree-present.ts";
 import type { PluginServices, ServicesRef } from "./services.ts";
 
 export type RpcScope = "operator.read" | "operator.write";

@@ -17,10 +17,8 @@ import {
   respondText,
   sessionJson,
   statsText,
-  finishJson,
-  finishText,
-  worktreeJson,
 } from "./present.ts";
+import { finishJson, finishText, worktreeJson } from "./worktree-present.ts";
 import type { PluginServices, ServicesRef } from "./services.ts";
 
 /** What the host tells a tool factory about the calling agent. */
