@@ -221,4 +221,55 @@ describe("worktree sessions across a restart", () => {
       p.claude.setHandler(undefined);
     }
   }, 240_000);
+
+  it("over RPC: of two sessions writing one file, the second merge is a conflict with no half-merge; discard keeps its work in a snapshot ref that restores it", async () => {
+    const repo = path.join(p.workdir, "wt-conflict");
+    mkdirSync(repo);
+    git(repo, "init", "-q", "-b", "main");
+    writeFileSync(path.join(repo, "shared.txt"), "original\n");
+    git(repo, "add", ".");
+    git(repo, "commit", "-q", "-m", "init");
+    writeFileSync(path.join(repo, "untracked.txt"), "the user's\n");
+    p.claude.setHandler((req) => {
+      const m = /wt-write (\S+) (.+)$/.exec(req.lastUserText ?? "");
+      if (!m) return undefined;
+      if (req.toolResults.length === 0) return { type: "tool_use", name: "Write", input: { file_path: path.join(req.workdir ?? "/nowhere", m[1]!), content: `${m[2]}\n` } };
+      return { type: "text", text: `wrote ${m[1]}` };
+    });
+    try {
+      const launch = (name: string, text: string) =>
+        p.gw.rpc<{ session: { id: string }; worktree: WorktreeJson }>("claude-code.launch", { prompt: `wt-write shared.txt ${text}`, name, workdir: repo, worktree: true, multi_turn_disabled: true });
+      const [a, b] = await Promise.all([launch("wt-a", "from a"), launch("wt-b", "from b")]);
+      expect(a.worktree.path).not.toBe(b.worktree.path);
+      await waitFor(async () => {
+        const all = (await sessions()).sessions;
+        return ["wt-a", "wt-b"].every((n) => all.find((s) => s.name === n)?.state === "completed");
+      }, 90_000, "both sessions completed");
+      expect(readFileSync(path.join(b.worktree.path, "shared.txt"), "utf8")).toBe("from b\n");
+
+      const first = await p.gw.rpc<{ mergeCommit: string | null; worktree: WorktreeJson }>("claude-code.finish", { session: "wt-a", action: "merge" });
+      expect(first.mergeCommit).toMatch(/^[0-9a-f]{40}$/);
+      expect(first.worktree).toMatchObject({ status: "merged", finished: "merge" });
+      const second = await p.gw.rpcRaw("claude-code.finish", { session: "wt-b", action: "merge" });
+      expect(second.ok).toBe(false);
+      expect(second.error?.code).toBe("CONFLICT");
+      expect(second.error?.message).toMatch(/conflicts in shared\.txt\. Nothing was merged anywhere/);
+      expect(readFileSync(path.join(repo, "shared.txt"), "utf8")).toBe("from a\n");
+      expect(git(repo, "status", "--porcelain")).toBe("?? untracked.txt");
+      expect(readFileSync(path.join(b.worktree.path, "shared.txt"), "utf8")).toBe("from b\n");
+
+      const refused = await p.gw.invokeTool("claude_finish", { session: "wt-b", action: "ship" }, { agentId: "main" });
+      expect(refused.ok).toBe(false);
+      expect(refused.error?.message).toMatch(/"action" must be one of merge, pr, keep, discard/);
+
+      const discarded = await p.gw.rpc<{ snapshotRef: string; restoreCommand: string }>("claude-code.finish", { session: "wt-b", action: "discard" });
+      expect(discarded.snapshotRef).toBe(`refs/claude-code/snapshots/${b.session.id}`);
+      expect(existsSync(b.worktree.path)).toBe(false);
+      const restored = path.join(p.workdir, "restored-b");
+      git(repo, "worktree", "add", "-q", restored, discarded.snapshotRef);
+      expect(readFileSync(path.join(restored, "shared.txt"), "utf8")).toBe("from b\n");
+    } finally {
+      p.claude.setHandler(undefined);
+    }
+  }, 180_000);
 });
