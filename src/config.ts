@@ -56,6 +56,22 @@ export interface PluginConfig {
   maxBudgetUsd: number;
   /** What one agent's sessions may spend per UTC day; launches are refused beyond it. Undefined: off. */
   dailyBudgetUsd: number | undefined;
+  /** Launches run in their own git worktree unless they say otherwise. */
+  defaultWorktree: boolean;
+  /** Per-workdir override of defaultWorktree (longest prefix wins), like agentChannels. */
+  worktreeByWorkdir: WorktreeRule[];
+  /** Where session worktrees are created; undefined = under the plugin's state directory. */
+  worktreeRoot: string | undefined;
+  /** Worktrees older than this are cleaned up by the discard rule (unmerged work kept in a ref). */
+  worktreeRetentionDays: number;
+  /** Pull requests from the pr finish are drafts. */
+  prDraft: boolean;
+}
+
+export interface WorktreeRule {
+  /** An absolute workdir prefix, `${VAR}` expanded. */
+  prefix: string;
+  worktree: boolean;
 }
 
 export const DEFAULT_CONFIG: Readonly<PluginConfig> = {
@@ -83,6 +99,11 @@ export const DEFAULT_CONFIG: Readonly<PluginConfig> = {
   maxSessionMinutes: 120,
   maxBudgetUsd: 50,
   dailyBudgetUsd: undefined,
+  defaultWorktree: false,
+  worktreeByWorkdir: [],
+  worktreeRoot: undefined,
+  worktreeRetentionDays: 7,
+  prDraft: true,
 };
 
 export class ConfigError extends Error {
@@ -120,6 +141,11 @@ export const CONFIG_KEYS = [
   "maxSessionMinutes",
   "maxBudgetUsd",
   "dailyBudgetUsd",
+  "defaultWorktree",
+  "worktreeByWorkdir",
+  "worktreeRoot",
+  "worktreeRetentionDays",
+  "prDraft",
 ] as const satisfies ReadonlyArray<keyof PluginConfig>;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -167,7 +193,7 @@ export function parseConfig(raw: unknown, env: Env = process.env): PluginConfig 
   const input: Record<string, unknown> =
     raw === undefined || raw === null ? {} : typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
   if (raw !== undefined && raw !== null && (typeof raw !== "object" || Array.isArray(raw))) problems.push("the config must be an object");
-  const cfg: PluginConfig = { ...DEFAULT_CONFIG, agentChannels: [], agentEnv: [], allowedWorkdirs: [], permissionPolicy: { allow: [], deny: [], ask: [] } };
+  const cfg: PluginConfig = { ...DEFAULT_CONFIG, agentChannels: [], agentEnv: [], allowedWorkdirs: [], permissionPolicy: { allow: [], deny: [], ask: [] }, worktreeByWorkdir: [] };
 
   const known = new Set<string>(CONFIG_KEYS);
   for (const key of Object.keys(input)) if (!known.has(key)) problems.push(`unknown key "${key}" (known keys: ${CONFIG_KEYS.join(", ")})`);
@@ -189,7 +215,7 @@ export function parseConfig(raw: unknown, env: Env = process.env): PluginConfig 
     }
     (cfg as unknown as Record<string, number>)[key] = v;
   };
-  const bool = (key: "skipSafetyChecks" | "allowRootBypass" | "shareSessionsAcrossConversations"): void => {
+  const bool = (key: "skipSafetyChecks" | "allowRootBypass" | "shareSessionsAcrossConversations" | "defaultWorktree" | "prDraft"): void => {
     const v = input[key];
     if (v === undefined) return;
     if (typeof v !== "boolean") problems.push(`${key} must be true or false, got ${JSON.stringify(v)}`);
@@ -217,6 +243,9 @@ export function parseConfig(raw: unknown, env: Env = process.env): PluginConfig 
   else if (cfg.defaultBudgetUsd > cfg.maxBudgetUsd) {
     problems.push(`defaultBudgetUsd (${cfg.defaultBudgetUsd}) is above maxBudgetUsd (${cfg.maxBudgetUsd}): lower defaultBudgetUsd or raise maxBudgetUsd`);
   }
+  bool("defaultWorktree");
+  bool("prDraft");
+  num("worktreeRetentionDays", { min: 0, max: 3650 });
 
   if (input.defaultModel !== undefined) {
     if (typeof input.defaultModel !== "string" || !input.defaultModel.trim()) problems.push("defaultModel must be a non-empty model name such as \"sonnet\"");
@@ -280,6 +309,23 @@ export function parseConfig(raw: unknown, env: Env = process.env): PluginConfig 
     }
   }
 
+  if (input.worktreeRoot !== undefined) {
+    if (typeof input.worktreeRoot !== "string") problems.push("worktreeRoot must be an absolute directory path");
+    else attempt(() => (cfg.worktreeRoot = expandPath(input.worktreeRoot as string, env, "worktreeRoot")));
+  }
+  if (input.worktreeByWorkdir !== undefined) {
+    const v = input.worktreeByWorkdir;
+    if (typeof v !== "object" || v === null || Array.isArray(v)) problems.push('worktreeByWorkdir must map a workdir path to true or false, e.g. {"${HOME}/src/api": true}');
+    else {
+      for (const [key, value] of Object.entries(v as Record<string, unknown>)) {
+        attempt(() => {
+          if (typeof value !== "boolean") throw new Error(`worktreeByWorkdir["${key}"] must be true or false, got ${JSON.stringify(value)}`);
+          cfg.worktreeByWorkdir.push({ prefix: expandPath(key, env, `worktreeByWorkdir key "${key}"`), worktree: value });
+        });
+      }
+    }
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   return cfg;
 }
@@ -321,4 +367,9 @@ export function agentEnvFor(config: PluginConfig, workdir: string): Record<strin
   const global = config.agentEnv.find((r) => r.prefix === "*")?.env ?? {};
   const specific = longestPrefixMatch(config.agentEnv.filter((r) => r.prefix !== "*"), workdir)?.env ?? {};
   return { ...global, ...specific };
+}
+
+/** Whether a launch in `workdir` gets its own worktree when it does not say: the longest matching worktreeByWorkdir prefix, else defaultWorktree. */
+export function worktreeByDefault(config: PluginConfig, workdir: string): boolean {
+  return longestPrefixMatch(config.worktreeByWorkdir, workdir)?.worktree ?? config.defaultWorktree;
 }

@@ -1,6 +1,7 @@
 // The plugin's background service: on start opens the store, recovers from a crash or restart,
 // builds the engine, operations and notifier; on stop ends every session (no Claude Code process
 // outlives the gateway), leaves undelivered notices in the outbox and closes the store.
+import path from "node:path";
 import { parseConfig, type PluginConfig } from "./config.ts";
 import { SessionEngine, type Logger } from "./engine/index.ts";
 import { createHostSafetyEnvironment } from "./host/safety.ts";
@@ -16,6 +17,11 @@ import type { Owner } from "./ops/types.ts";
 import { createPreLaunchCheck } from "./safety/prelaunch.ts";
 import { openStore, recordEngine, recoverAfterRestart, type PluginStore } from "./store/index.ts";
 import type { PluginServices, ServicesRef } from "./surfaces/services.ts";
+import { trackWorktreeStatus } from "./ops/worktree-ops.ts";
+import { isFinal, WorktreeManager } from "./worktrees/index.ts";
+
+/** How often old worktrees are looked for (besides at start). */
+const WORKTREE_CLEANUP_EVERY_MS = 6 * 3_600_000;
 
 export const SERVICE_ID = "claude-code-sessions";
 export const PLUGIN_ID = "openclaw-claude-code-plugin";
@@ -25,6 +31,9 @@ export function readPluginConfig(runtime: HostRuntime): unknown {
   const cfg = runtime.config.current() as { plugins?: { entries?: Record<string, { config?: unknown } | undefined> } };
   return cfg.plugins?.entries?.[PLUGIN_ID]?.config;
 }
+
+/** Keys a config edit cannot apply in place (see docs/configuration.md). */
+const APPLIED_AT_NEXT_START: ReadonlySet<string> = new Set(["worktreeRoot", "prDraft", "worktreeRetentionDays"]);
 
 /** How often the service looks for a config edit (an operation looks at once). */
 const CONFIG_WATCH_MS = 1000;
@@ -61,6 +70,7 @@ interface Running {
   store: PluginStore<Owner>;
   stopRecording: () => void;
   stopWatchingConfig: () => void;
+  stopWorktrees: () => void;
 }
 
 export function createService(deps: ServiceDeps) {
@@ -118,6 +128,8 @@ export function createService(deps: ServiceDeps) {
         );
       }
       const recovery = await recoverAfterRestart(store.sessions, Date.now(), logger);
+      const worktreeRoot = config.worktreeRoot ?? path.join(ctx.stateDir, "claude-code", "worktrees");
+      const worktrees = new WorktreeManager({ root: worktreeRoot, records: store.worktrees, prDraft: config.prDraft });
       const engine = new SessionEngine<Owner>({
         maxSessions: config.maxSessions,
         maxQueued: config.maxQueuedSessions,
@@ -130,12 +142,13 @@ export function createService(deps: ServiceDeps) {
         logger,
         history: store.sessions,
         stats: recovery.stats,
-        ...Operations.engineHooks(config),
+        ...Operations.engineHooks(config, [worktreeRoot]),
       });
       const stopRecording = recordEngine(engine, store.sessions, logger, store.transcripts);
       const foreground = new ForegroundRegistry();
       const preLaunchChecks = createPreLaunchCheck(createHostSafetyEnvironment(deps.runtime), config);
-      const ops = new Operations({ engine, config, foreground, preLaunchChecks, stored: store.sessions, transcripts: store.transcripts });
+      const ops = new Operations({ engine, config, foreground, preLaunchChecks, stored: store.sessions, transcripts: store.transcripts, worktrees });
+      const stopWorktrees = startWorktreeUpkeep(engine, worktrees, config, logger);
       const delivery = new Delivery({ transport: createHostTransport(deps.runtime, () => ctx.config), logger, outbox: store.outbox });
       const notifier = new Notifier({
         engine,
@@ -146,6 +159,10 @@ export function createService(deps: ServiceDeps) {
         waker: createHostWaker(deps.runtime),
         autoRespondsLeft: (id) => ops.autoRespondsLeft(id),
         dailyBudget: (agentId) => ops.dailyBudgetReached(agentId),
+        worktreeOf: (s) => {
+          const r = worktrees.find(s.id, s.workdir);
+          return r ? { userWorkdir: path.join(r.repoRoot, r.subdir), open: !isFinal(r.state) } : undefined;
+        },
       });
       notifier.start();
       engine.restoreQueued(store.sessions.queuedSessions());
@@ -178,10 +195,12 @@ export function createService(deps: ServiceDeps) {
         notifier.setConfig(next);
         store.sessions.setMaxPersisted(next.maxPersistedSessions);
         store.transcripts.setMaxEntriesPerSession(next.maxOutputEntriesPerSession);
+        const atNextStart = keys.filter((k) => APPLIED_AT_NEXT_START.has(k));
         logger.info(`config change applied without a restart: ${keys.join(", ")}. Running sessions keep the settings they started with; new launches use the new ones.`);
+        if (atNextStart.length) logger.warn(`config change to ${atNextStart.join(", ")} takes effect at the gateway's next start (the worktree manager and its clean-up keep the values they started with).`);
       });
       const stopWatchingConfig = live.watch(CONFIG_WATCH_MS);
-      running = { engine, notifier, delivery, store, stopRecording, stopWatchingConfig };
+      running = { engine, notifier, delivery, store, stopRecording, stopWatchingConfig, stopWorktrees };
       published = { ops, logger };
       deps.services.set(published);
       logger.info(`ready: up to ${config.maxSessions} sessions, permission mode ${config.permissionMode}, ${store.sessions.count()} sessions in the store`);
@@ -204,8 +223,41 @@ export function createService(deps: ServiceDeps) {
       await r.delivery.idle();
       r.stopRecording();
       r.stopWatchingConfig();
+      r.stopWorktrees();
       r.store.close();
     },
   };
   return service;
+}
+
+/**
+ * Keeps worktrees current (status after each turn) and cleans up old ones at start and every few
+ * hours (the discard rule: unmerged work goes to a snapshot ref first; worktrees a session runs in are left).
+ */
+function startWorktreeUpkeep(engine: SessionEngine<Owner>, worktrees: WorktreeManager, config: PluginConfig, logger: Logger): () => void {
+  const stopTracking = trackWorktreeStatus(engine, worktrees, logger);
+  let stopped = false;
+  let running: Promise<void> | undefined;
+  const cleanup = (): void => {
+    if (stopped || running || config.worktreeRetentionDays <= 0) return;
+    const busy = (r: { id: string }) => engine.liveSessions().some((s) => worktrees.find(s.id, s.workdir)?.id === r.id);
+    running = worktrees
+      .cleanup(config.worktreeRetentionDays * 86_400_000, busy)
+      .then(
+        (report) => {
+          for (const o of report.discarded) logger.info(`cleaned up the worktree ${o.record.path} of session ${o.record.sessionName}${o.snapshotRef ? `; its work is kept in ${o.snapshotRef}` : ""}`);
+          for (const f of report.failed) logger.warn(`could not clean up the worktree ${f.record.path}: ${f.error}`);
+        },
+        (err: unknown) => logger.warn(`worktree clean-up failed: ${err instanceof Error ? err.message : String(err)}`),
+      )
+      .finally(() => (running = undefined));
+  };
+  cleanup();
+  const timer = setInterval(cleanup, WORKTREE_CLEANUP_EVERY_MS);
+  timer.unref();
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+    stopTracking();
+  };
 }

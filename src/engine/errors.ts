@@ -10,7 +10,9 @@ export type ErrorCode =
   | "FORBIDDEN"
   | "UNAVAILABLE"
   /** The gateway is not set up for the orchestration loop (the pre-launch safety checks). */
-  | "SETUP_REQUIRED";
+  | "SETUP_REQUIRED"
+  /** The action collides with the state of things: a merge conflict, a dirty checkout, a session still running. */
+  | "CONFLICT";
 
 export class SessionError extends Error {
   readonly code: ErrorCode;

@@ -192,3 +192,12 @@ export function permissionWakeText(s: Snap, r: PermissionRequest, autoRespondsLe
     `otherwise forward it to the user, who can answer with /claude_allow ${r.id} or /claude_deny ${r.id}. Unanswered by ${clock(r.expiresAt)} it is denied.`
   );
 }
+
+/** How a worktree session's turn-end notice offers the finish: a text line (any channel) and buttons (where there are). */
+export function finishChoices(s: Snap): { text: string; buttons: NoticeButton[] } {
+  const actions: Array<[string, string]> = [["Merge", "merge"], ["PR", "pr"], ["Keep", "keep"], ["Discard", "discard"]];
+  return {
+    text: `Worktree: /claude_finish ${s.name} merge | pr | keep | discard`,
+    buttons: actions.map(([label, action]) => ({ label, command: `/claude_finish ${s.id} ${action}` })),
+  };
+}

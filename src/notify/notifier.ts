@@ -9,6 +9,7 @@ import {
   dailyBudgetNotice,
   decisionNotice,
   endedNotice,
+  finishChoices,
   launchedNotice,
   startedNotice,
   longRunningNotice,
@@ -37,6 +38,11 @@ export interface NotifierOptions {
   autoRespondsLeft: (sessionId: string) => number;
   /** Whether the agent's sessions have spent its daily budget (dailyBudgetUsd) today. */
   dailyBudget?: (agentId: string | undefined) => { spentUsd: number; limitUsd: number; day: string } | undefined;
+  /**
+   * The worktree a session runs in: the user's workdir it was made from (routing by agentChannels
+   * speaks of that), and whether it is still open (its turn-end notices offer the finish buttons).
+   */
+  worktreeOf?: (s: SessionSnapshot<Owner>) => { userWorkdir: string; open: boolean } | undefined;
   /** Observes every wake (for measurements); never affects delivery. */
   onWake?: (info: { sessionId: string; ms: number; ok: boolean }) => void;
 }
@@ -107,7 +113,7 @@ export class Notifier {
         return;
       case "waiting":
         this.flushSession(s.id);
-        this.notify(s, waitingNotice(s, event.lastText, event.interrupted), "waiting", `${s.id}:waiting:${s.turns}`);
+        this.notifyWithFinish(s, waitingNotice(s, event.lastText, event.interrupted), "waiting", `${s.id}:waiting:${s.turns}`);
         this.wake(s, wakeText(s, { kind: "waiting", lastText: event.lastText, autoRespondsLeft: this.opts.autoRespondsLeft(s.id) }));
         this.checkDailyBudget(s);
         return;
@@ -161,7 +167,7 @@ export class Notifier {
 
   private notifyEnded(s: Snap, reason: EndReason): void {
     // One key per session: whatever ends it, and however often, one terminal notice goes out.
-    this.notify(s, endedNotice(s, reason), `ended:${s.status}`, `${s.id}:ended`);
+    this.notifyWithFinish(s, endedNotice(s, reason), `ended:${s.status}`, `${s.id}:ended`);
     this.wake(s, wakeText(s, { kind: "ended", reason }));
   }
 
@@ -174,8 +180,15 @@ export class Notifier {
     this.notify(s, dailyBudgetNotice(agentId, reached), "daily budget", `${agentId}:daily-budget:${reached.day}`);
   }
 
+  /** A turn-end notice; a session in an open worktree gets the finish choices with it. */
+  private notifyWithFinish(s: Snap, text: string, what: string, key: string): void {
+    if (!this.opts.worktreeOf?.(s)?.open) return this.notify(s, text, what, key);
+    const choices = finishChoices(s);
+    this.notify(s, `${text}\n${choices.text}`, what, key, choices.buttons);
+  }
+
   private notify(s: Snap, text: string, what: string, key: string, buttons?: NoticeButton[]): void {
-    const resolved = resolveRoute(this.opts.config, s.owner, s.workdir);
+    const resolved = resolveRoute(this.opts.config, s.owner, this.opts.worktreeOf?.(s)?.userWorkdir ?? s.workdir);
     if (!resolved) {
       this.opts.logger.warn(`session ${s.id}: no route for the ${what} notice (no launching conversation, agentChannels match or fallbackChannel)`);
       return;

@@ -243,6 +243,7 @@ describe("the authorization matrix: caller × operation × surface", () => {
       "claude-code.audit": "operator.read",
       "claude-code.stats": "operator.read",
       "claude-code.transcript": "operator.read",
+      "claude-code.finish": "operator.write",
     });
   });
 

@@ -3,6 +3,7 @@
 import { homedir } from "node:os";
 import path from "node:path";
 import { invalid, PERMISSION_MODES, type PermissionMode } from "../engine/index.ts";
+import { FINISH_ACTIONS, type FinishAction } from "../worktrees/index.ts";
 
 export const MAX_PROMPT_CHARS = 100_000;
 const MAX_SYSTEM_PROMPT_CHARS = 20_000;
@@ -22,6 +23,8 @@ export interface LaunchInput {
   forkSession: boolean;
   multiTurnDisabled: boolean;
   permissionMode: PermissionMode | undefined;
+  /** Run in a new git worktree; undefined = the workdir's default (defaultWorktree, worktreeByWorkdir). */
+  worktree?: boolean | undefined;
 }
 
 export interface RespondInput {
@@ -126,6 +129,11 @@ class Params {
     return v;
   }
 
+  /** A boolean that may be absent (undefined), for options whose default comes from the config. */
+  optBool(key: string): boolean | undefined {
+    return this.values[key] === undefined ? undefined : this.bool(key);
+  }
+
   bool(key: string): boolean {
     const v = this.values[key];
     if (v === undefined) return false;
@@ -184,6 +192,7 @@ export function parseLaunchInput(raw: unknown): LaunchInput {
     fork_session: ["forkSession", "fork"],
     multi_turn_disabled: ["multiTurnDisabled"],
     permission_mode: ["permissionMode"],
+    worktree: [],
   });
   const input: LaunchInput = {
     prompt: p.str("prompt", { required: true, max: MAX_PROMPT_CHARS, what: "what Claude Code should do" }),
@@ -197,6 +206,7 @@ export function parseLaunchInput(raw: unknown): LaunchInput {
     forkSession: p.bool("fork_session"),
     multiTurnDisabled: p.bool("multi_turn_disabled"),
     permissionMode: p.oneOf("permission_mode", PERMISSION_MODES),
+    worktree: p.optBool("worktree"),
   };
   if (input.forkSession && !input.resumeSessionId) throw invalid("launch: fork_session needs resume_session_id (the session to fork)");
   return input;
@@ -328,4 +338,17 @@ export function parseAuditInput(raw: unknown): AuditInput {
 
 export function parseNoInput(raw: unknown, op: string): void {
   new Params(raw, op, {});
+}
+
+export interface FinishInput {
+  session: string;
+  action: FinishAction;
+}
+
+export function parseFinishInput(raw: unknown): FinishInput {
+  const p = new Params(raw, "finish", { session: ["session_id", "sessionId", "ref"], action: [] });
+  const session = p.str("session", { required: true, max: 200, what: SESSION_WHAT });
+  const action = p.oneOf("action", FINISH_ACTIONS);
+  if (action === undefined) throw invalid(`finish: "action" is required: one of ${FINISH_ACTIONS.join(", ")}`);
+  return { session, action };
 }

@@ -22,7 +22,9 @@ import {
   type SessionSnapshot,
   type StatsSnapshot,
 } from "../engine/index.ts";
+import type { WorktreeManager, WorktreeLaunchInfo, WorktreeRecord } from "../worktrees/index.ts";
 import type { ForegroundRegistry } from "./foreground.ts";
+import { finishSession, prepareWorktree, worktreesOf, type FinishResult } from "./worktree-ops.ts";
 import {
   parseBgInput,
   parseFgInput,
@@ -36,6 +38,7 @@ import {
   parseResumeInput,
   parseSessionRef,
   parseTranscriptInput,
+  parseFinishInput,
   type LaunchInput,
   type TranscriptFormat,
 } from "./inputs.ts";
@@ -86,10 +89,14 @@ export interface OperationsDeps {
   transcripts?: TranscriptReader;
   /** The time, for the daily budget's day (UTC). */
   now?: () => number;
+  /** Session worktrees (launch option `worktree`, the finish operation). */
+  worktrees?: WorktreeManager;
 }
 
 export interface LaunchResult {
   session: Snapshot;
+  /** Set when the session runs in its own worktree: base, fetch result, the user's uncommitted changes. */
+  worktree?: WorktreeLaunchInfo;
 }
 export interface RespondResult {
   session: Snapshot;
@@ -122,6 +129,8 @@ export interface ListResult {
   sessions: Snapshot[];
   total: number;
   offset: number;
+  /** The worktree of each listed session that has one, by session id. */
+  worktrees?: Record<string, WorktreeRecord>;
 }
 export interface FgResult {
   session: Snapshot;
@@ -155,6 +164,7 @@ export class Operations {
   private readonly transcripts: TranscriptReader | undefined;
   private policy: PermissionPolicy;
   private readonly now: () => number;
+  private readonly worktrees: WorktreeManager | undefined;
   /** Agent replies in a row per session, reset when a person replies. */
   private readonly autoResponds = new Map<string, number>();
 
@@ -167,6 +177,7 @@ export class Operations {
     this.transcripts = deps.transcripts;
     this.policy = createPolicy(deps.config.permissionPolicy);
     this.now = deps.now ?? Date.now;
+    this.worktrees = deps.worktrees;
   }
 
   /** A config edit: new values apply to the operations from now on. */
@@ -184,10 +195,42 @@ export class Operations {
     const maxBudgetUsd = this.budgetWithinCeilings(caller, input.maxBudgetUsd ?? this.config.defaultBudgetUsd);
     if (caller.kind === "agent" && !this.config.skipSafetyChecks && this.preLaunchChecks) await this.preLaunchChecks(caller, input);
     const owner: Owner = { agentId: caller.agentId, route: caller.route, sessionKey: caller.sessionKey, origin: caller.kind === "agent" ? "tool" : caller.origin };
-    const session = this.engine.launch({
+    // The workspace is ready before the session starts: with a worktree, the session's workdir is in it.
+    const prepared = await prepareWorktree(
+      {
+        config: this.config,
+        worktrees: this.worktrees,
+        checkWorkdir: Operations.engineHooks(this.config).checkWorkdir,
+        findOriginal: (ref) => this.engine.find(ref)?.snapshot() ?? this.stored?.findSnapshot(ref),
+      },
+      input,
+    );
+    let session: Snapshot;
+    try {
+      session = this.launchInEngine(input, { owner, maxBudgetUsd, allowedTools }, prepared?.info.workdir, prepared?.env);
+    } catch (err) {
+      if (prepared) await this.worktrees?.abandon(prepared.info.record.id);
+      throw err;
+    }
+    if (prepared) {
+      this.worktrees?.attach(prepared.info.record.id, session.id, session.name);
+      return { session, worktree: prepared.info };
+    }
+    return { session };
+  }
+
+  /** The engine's launch, with what the checks decided (the budget within the ceilings, the agent's tools). */
+  private launchInEngine(
+    input: LaunchInput,
+    { owner, maxBudgetUsd, allowedTools }: { owner: Owner; maxBudgetUsd: number; allowedTools: readonly string[] | undefined },
+    worktreeDir: string | undefined,
+    env: Record<string, string> | undefined,
+  ): Snapshot {
+    return this.engine.launch({
       prompt: input.prompt,
       name: input.name,
-      workdir: input.workdir,
+      workdir: worktreeDir ?? input.workdir,
+      ...(env ? { env } : {}),
       model: input.model ?? this.config.defaultModel,
       maxBudgetUsd,
       systemPrompt: input.systemPrompt,
@@ -198,7 +241,13 @@ export class Operations {
       fork: input.forkSession,
       owner,
     });
-    return { session };
+  }
+
+  /** Finishes a worktree session: merge, pr, keep or discard (refused while a turn runs in it). */
+  async finish(caller: Caller, raw: unknown): Promise<FinishResult> {
+    const input = parseFinishInput(raw);
+    const target = this.visible(caller, input.session);
+    return finishSession({ engine: this.engine, worktrees: this.worktrees }, target, input, callerLabel(caller));
   }
 
   /**
@@ -442,14 +491,15 @@ export class Operations {
       });
       // The store has every session; the engine's copy of a live one is fresher (cost, duration).
       const sessions = page.sessions.map((s) => this.engine.find(s.id)?.snapshot() ?? s);
-      return { sessions, total: page.total, offset: input.offset };
+      return { sessions, total: page.total, offset: input.offset, worktrees: worktreesOf(this.worktrees, sessions) };
     }
     const all = this.engine
       .list()
       .filter((s) => this.canSee(caller, s))
       .filter((s) => input.status === "all" || s.status === input.status || (input.status === "running" && s.status === "starting"))
       .filter((s) => !input.resumable || (s.claudeSessionId !== undefined && !isLive(s.status)));
-    return { sessions: all.slice(input.offset, input.offset + input.limit), total: all.length, offset: input.offset };
+    const sessions = all.slice(input.offset, input.offset + input.limit);
+    return { sessions, total: all.length, offset: input.offset, worktrees: worktreesOf(this.worktrees, sessions) };
   }
 
   /** The counts and costs; an agent is not told the name of a session it may not see. */
@@ -554,8 +604,11 @@ export class Operations {
     return caller.route;
   }
 
-  /** Engine hooks derived from the config: the workdir allow-list and per-workdir environment. */
-  static engineHooks(config: PluginConfig): {
+  /**
+   * Engine hooks derived from the config: the workdir allow-list and per-workdir environment.
+   * `alsoAllowed`: folders the plugin itself makes (session worktrees, made only for allowed workdirs).
+   */
+  static engineHooks(config: PluginConfig, alsoAllowed: readonly string[] = []): {
     checkWorkdir: (dir: string) => void;
     envForWorkdir: (dir: string) => Record<string, string>;
     permissionPolicy: PermissionPolicy;
@@ -568,7 +621,7 @@ export class Operations {
       checkWorkdir: (dir) => {
         if (config.allowedWorkdirs.length === 0) return;
         const real = realOrResolved(dir);
-        if (!config.allowedWorkdirs.some((prefix) => isUnder(real, realOrResolved(prefix)))) {
+        if (![...config.allowedWorkdirs, ...alsoAllowed].some((prefix) => isUnder(real, realOrResolved(prefix)))) {
           const shown = real === dir ? dir : `${dir} (really ${real})`;
           throw new SessionError("FORBIDDEN", `workdir ${shown} is outside allowedWorkdirs (${config.allowedWorkdirs.join(", ")}); choose a directory inside one of them`);
         }

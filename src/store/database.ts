@@ -90,6 +90,18 @@ END;
   `
 ALTER TABLE processes ADD COLUMN marker TEXT;
 `,
+  // 4: the git worktrees the plugin created for sessions (kept ones survive restarts; clean-up reads them).
+  `
+CREATE TABLE IF NOT EXISTS worktrees (
+  id TEXT PRIMARY KEY,
+  session_id TEXT,
+  path TEXT NOT NULL,
+  state TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS worktrees_session ON worktrees(session_id);
+`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -8,10 +8,12 @@ import { endOrphans, type OrphanOptions, type OrphanReport } from "./orphans.ts"
 import { OutboxStore } from "./outbox-store.ts";
 import { SessionStore, type RecordedProcess } from "./session-store.ts";
 import { TranscriptStore } from "./transcript-store.ts";
+import { WorktreeStore } from "./worktree-store.ts";
 
 export { SessionStore, type ListQuery, type RecordedProcess } from "./session-store.ts";
 export { OutboxStore, type OutboxItem } from "./outbox-store.ts";
 export { TranscriptStore, type TranscriptPage } from "./transcript-store.ts";
+export { WorktreeStore } from "./worktree-store.ts";
 
 /** The store's file, relative to the service's state directory. */
 export const STORE_FILE = path.join("claude-code", "store.sqlite");
@@ -20,6 +22,7 @@ export interface PluginStore<TOwner> {
   sessions: SessionStore<TOwner>;
   outbox: OutboxStore;
   transcripts: TranscriptStore;
+  worktrees: WorktreeStore;
   file: string;
   /** Set when an unreadable store was moved aside at open. */
   movedAside: { to: string; reason: string } | undefined;
@@ -43,6 +46,7 @@ export function openStore<TOwner>(options: {
     sessions: new SessionStore<TOwner>({ db, agentOf: options.agentOf, maxPersistedSessions: options.maxPersistedSessions }),
     outbox: new OutboxStore(db, options.now),
     transcripts,
+    worktrees: new WorktreeStore(db),
     file,
     movedAside,
     close: () => {

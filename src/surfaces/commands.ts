@@ -7,6 +7,8 @@ import type { Caller } from "../ops/types.ts";
 import { readCommandLine, splitArgs, type FlagSpec } from "./command-line.ts";
 import { consoleLogger, toFailure } from "./errors.ts";
 import { bgText, fgText, killText, launchText, listText, outputText, pendingText, permitText, respondText, statsText } from "./present.ts";
+import { finishText } from "./worktree-present.ts";
+import { FINISH_ACTIONS } from "../worktrees/index.ts";
 import type { PluginServices, ServicesRef } from "./services.ts";
 
 /** What the host tells a command handler about the message. */
@@ -34,18 +36,23 @@ export interface CommandSpec {
 
 const LAUNCH_FLAGS: FlagSpec = {
   values: { "--name": "name", "--workdir": "workdir", "--model": "model", "--budget": "max_budget_usd", "--mode": "permission_mode", "--system": "system_prompt", "--tools": "allowed_tools" },
-  booleans: { "--once": "multi_turn_disabled" },
+  booleans: { "--once": "multi_turn_disabled", "--worktree": "worktree", "--no-worktree": "no_worktree" },
 };
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "claude",
     description: "Launch a Claude Code session on a task",
-    usage: "/claude [--name N] [--workdir DIR] [--model M] [--budget USD] [--mode MODE] [--system TEXT] [--tools LIST] [--once] <prompt>",
+    usage: "/claude [--name N] [--workdir DIR] [--model M] [--budget USD] [--mode MODE] [--system TEXT] [--tools LIST] [--once] [--worktree | --no-worktree] <prompt>",
     run: async (s, caller, args) => {
-      const usage = "/claude [--name N] [--workdir DIR] [--model M] [--budget USD] [--mode MODE] [--system TEXT] [--tools LIST] [--once] <prompt>";
+      const usage = "/claude [--name N] [--workdir DIR] [--model M] [--budget USD] [--mode MODE] [--system TEXT] [--tools LIST] [--once] [--worktree | --no-worktree] <prompt>";
       const { params, text } = readCommandLine(args, LAUNCH_FLAGS, usage);
       if (!text.trim()) throw invalid(`say what Claude Code should do. Usage: ${usage}`);
+      if (params.no_worktree) {
+        if (params.worktree) throw invalid(`--worktree and --no-worktree contradict each other. Usage: ${usage}`);
+        delete params.no_worktree;
+        params.worktree = false;
+      }
       return launchText(await s.ops.launch(caller, { ...params, prompt: text }));
     },
   },
@@ -185,6 +192,17 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: async (s, caller, args) => {
       if (splitArgs(args).length > 0) throw invalid("usage: /claude_stats (no arguments)");
       return statsText(s.ops.stats(caller, {}));
+    },
+  },
+  {
+    name: "claude_finish",
+    description: "Finish a worktree session: merge into its base branch, open a PR, keep it, or discard it (unmerged work is kept in a ref)",
+    usage: `/claude_finish <session> <${FINISH_ACTIONS.join("|")}>`,
+    run: async (s, caller, args) => {
+      const usage = `/claude_finish <session> <${FINISH_ACTIONS.join("|")}>`;
+      const words = splitArgs(args);
+      if (words.length !== 2) throw invalid(`give the session and the action. Usage: ${usage}`);
+      return finishText(await s.ops.finish(caller, { session: words[0], action: words[1] }));
     },
   },
 ];

@@ -4,6 +4,7 @@ import { outcomeText, reasonText, type OutputEntry, type PermissionRecord, type 
 import { launchedNotice } from "../notify/messages.ts";
 import { duration, entryLine, usd } from "../notify/format.ts";
 import type { BgResult, FgResult, KillResult, LaunchResult, ListResult, OutputResult, PermitResult, RespondResult, Snapshot, TranscriptResult } from "../ops/operations.ts";
+import { worktreeJson, worktreeLaunchText, worktreeSuffix } from "./worktree-present.ts";
 
 /**
  * The JSON shape of a session in tool details and RPC payloads: every field the community plugin's
@@ -96,7 +97,7 @@ export function launchText(r: LaunchResult): string {
   const s = r.session;
   const budget = s.maxBudgetUsd !== undefined ? `budget ${usd(s.maxBudgetUsd)}` : "no budget limit";
   const when = s.status === "queued" ? "It starts when a slot frees and runs in the background" : "It runs in the background";
-  return `${launchedNotice(s)}\nWorkdir ${s.workdir} · ${s.permissionMode} · ${budget}${s.model ? ` · ${s.model}` : ""}. ${when}; you will be told when it needs input or finishes.`;
+  return `${launchedNotice(s)}\nWorkdir ${s.workdir} · ${s.permissionMode} · ${budget}${s.model ? ` · ${s.model}` : ""}. ${when}; you will be told when it needs input or finishes.${worktreeLaunchText(r)}`;
 }
 
 export function respondText(r: RespondResult): string {
@@ -123,7 +124,7 @@ export function outputText(r: OutputResult): string {
 /** A page of sessions, newest first; `nextPage` says how to ask for the next one on this surface. */
 export function listText(r: ListResult, what = "sessions", nextPage: (offset: number) => string = (o) => `offset ${o}`): string {
   if (r.total === 0) return `No ${what}.`;
-  const lines = r.sessions.map(statusLine);
+  const lines = r.sessions.map((s) => statusLine(s) + worktreeSuffix(r.worktrees?.[s.id]));
   const shown = r.offset + r.sessions.length;
   const range = r.offset > 0 || shown < r.total ? ` (${r.offset + 1}–${shown}, newest first)` : "";
   const more = r.total > shown ? `\n… ${r.total - shown} more: ${nextPage(shown)}` : "";
@@ -245,7 +246,7 @@ export function minutesSeconds(ms: number): string {
 
 export function launchPayload(r: LaunchResult, foregroundOf: ForegroundOf): Record<string, unknown> {
   const s = r.session;
-  return { id: s.id, name: s.name, status: s.status, workdir: s.workdir, model: s.model, session: sessionJson(s, foregroundOf(s.id)), display: launchText(r) };
+  return { id: s.id, name: s.name, status: s.status, workdir: s.workdir, model: s.model, session: sessionJson(s, foregroundOf(s.id)), worktree: worktreeJson(r.worktree?.record), display: launchText(r) };
 }
 
 export function respondPayload(r: RespondResult, foregroundOf: ForegroundOf): Record<string, unknown> {
@@ -282,7 +283,7 @@ export function outputPayload(r: OutputResult, foregroundOf: ForegroundOf): Reco
 }
 
 export function listPayload(r: ListResult, foregroundOf: ForegroundOf): Record<string, unknown> {
-  return { sessions: r.sessions.map((s) => sessionJson(s, foregroundOf(s.id))), count: r.sessions.length, total: r.total, offset: r.offset, display: listText(r) };
+  return { sessions: r.sessions.map((s) => ({ ...sessionJson(s, foregroundOf(s.id)), worktree: worktreeJson(r.worktrees?.[s.id]) })), count: r.sessions.length, total: r.total, offset: r.offset, display: listText(r) };
 }
 
 export function statsPayload(stats: StatsSnapshot): Record<string, unknown> {

@@ -15,6 +15,7 @@ import {
   statsPayload,
   transcriptText,
 } from "./present.ts";
+import { finishJson, finishText, worktreeJson } from "./worktree-present.ts";
 import type { PluginServices, ServicesRef } from "./services.ts";
 
 /**
@@ -112,6 +113,14 @@ export const RPC_METHODS: readonly RpcMethod[] = [
     scope: "operator.read",
     run: async (s, caller, params) => {
       return statsPayload(s.ops.stats(caller, params));
+    },
+  },
+  {
+    name: "claude-code.finish",
+    scope: "operator.write",
+    run: async (s, caller, params) => {
+      const r = await s.ops.finish(caller, params);
+      return { session: sessionJson(r.session, s.ops.inForeground(r.session.id)), ...finishJson(r), display: finishText(r) };
     },
   },
 ];

@@ -18,6 +18,7 @@ import {
   sessionJson,
   statsText,
 } from "./present.ts";
+import { finishJson, finishText, worktreeJson } from "./worktree-present.ts";
 import type { PluginServices, ServicesRef } from "./services.ts";
 
 /** What the host tells a tool factory about the calling agent. */
@@ -51,6 +52,7 @@ export const TOOL_NAMES = [
   "claude_sessions",
   "claude_stats",
   "claude_permit",
+  "claude_finish",
 ] as const;
 
 const SESSION = Type.String({ description: "Session id, name, or Claude session UUID" });
@@ -105,10 +107,13 @@ const SPECS: readonly Spec[] = [
           description: "Claude Code permission mode (default: the plugin's permissionMode)",
         }),
       ),
+      worktree: Type.Optional(
+        Type.Boolean({ description: "Run in a new git worktree on its own branch, outside the user's checkout (default: the plugin's defaultWorktree); finish it with claude_finish" }),
+      ),
     }),
     run: async (s, caller, params) => {
       const r = await s.ops.launch(caller, params);
-      return { text: launchText(r), details: { session: sessionJson(r.session, s.ops.inForeground(r.session.id)) } };
+      return { text: launchText(r), details: { session: sessionJson(r.session, s.ops.inForeground(r.session.id)), worktree: worktreeJson(r.worktree?.record) } };
     },
   },
   {
@@ -197,7 +202,7 @@ const SPECS: readonly Spec[] = [
     }),
     run: async (s, caller, params) => {
       const r = s.ops.list(caller, params);
-      return { text: listText(r), details: { sessions: r.sessions.map((x) => sessionJson(x, s.ops.inForeground(x.id))), total: r.total, offset: r.offset } };
+      return { text: listText(r), details: { sessions: r.sessions.map((x) => ({ ...sessionJson(x, s.ops.inForeground(x.id)), worktree: worktreeJson(r.worktrees?.[x.id]) })), total: r.total, offset: r.offset } };
     },
   },
   {
@@ -227,6 +232,20 @@ const SPECS: readonly Spec[] = [
     run: async (s, caller, params) => {
       const r = s.ops.permit(caller, params);
       return { text: permitText(r), details: { decision: r.record, session: sessionJson(r.session, s.ops.inForeground(r.session.id)) } };
+    },
+  },
+  {
+    name: "claude_finish",
+    label: "Finish a Claude Code worktree session",
+    description:
+      "Finish the work of a session that ran in its own git worktree: merge (commit leftovers, merge into the base branch, remove the worktree), pr (push and open a draft pull request), keep (leave it for later), or discard (remove it; unmerged work is kept under refs/claude-code/snapshots). Refused while a turn runs in it. Ask the user before merge or discard unless their autonomy rules allow it.",
+    parameters: Type.Object({
+      session: SESSION,
+      action: Type.Union([Type.Literal("merge"), Type.Literal("pr"), Type.Literal("keep"), Type.Literal("discard")], { description: "merge, pr, keep or discard" }),
+    }),
+    run: async (s, caller, params) => {
+      const r = await s.ops.finish(caller, params);
+      return { text: finishText(r), details: { session: sessionJson(r.session, s.ops.inForeground(r.session.id)), finish: finishJson(r) } };
     },
   },
 ];

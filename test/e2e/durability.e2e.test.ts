@@ -1,8 +1,9 @@
 // Durability in a real gateway: a crash mid-session, graceful restarts, a channel that fails across
 // a restart, a channel that hangs at shutdown, and a corrupt store. Sessions, resume ids, stats and
-// undelivered notices survive; the processes a session started do not outlive it, neither a kill nor a crash.
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+// undelivered notices survive; the processes a session started do not outlive it, neither a kill nor
+// a crash; a worktree session keeps its worktree across a restart and merges or discards safely.
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAlive, waitForPidsGone } from "./harness/processes.ts";
@@ -240,4 +241,133 @@ describe("durability across restarts and crashes", () => {
     // The single-turn session's process exits right after its result.
     await waitFor(() => p.claudePids().filter(isAlive).length === 0, 15_000, "no Claude Code process left");
   }, 120_000);
+});
+
+describe("worktree sessions across a restart", () => {
+  interface WorktreeJson {
+    path: string;
+    branch: string;
+    baseBranch: string;
+    status: string;
+    finished: string | null;
+  }
+  const git = (cwd: string, ...args: string[]): string =>
+    execFileSync("git", ["-c", "user.name=User", "-c", "user.email=user@example.com", ...args], { cwd, encoding: "utf8" }).trim();
+  const worktreeOf = async (name: string): Promise<(SessionJson & { workdir: string; worktree: WorktreeJson | null }) | undefined> =>
+    ((await sessions()).sessions as Array<SessionJson & { workdir: string; worktree: WorktreeJson | null }>).find((s) => s.name === name);
+
+  it("writes outside the user's checkout, offers the finish buttons, resumes in the same worktree after a restart, and merges onto main leaving the user's files untouched", async () => {
+    const repo = path.join(p.workdir, "wt-repo");
+    mkdirSync(repo);
+    git(repo, "init", "-q", "-b", "main");
+    writeFileSync(path.join(repo, "README.md"), "hello\n");
+    git(repo, "add", ".");
+    git(repo, "commit", "-q", "-m", "init");
+    git(repo, "checkout", "-q", "-b", "users-work");
+    writeFileSync(path.join(repo, "README.md"), "the user's uncommitted edit\n");
+    writeFileSync(path.join(repo, "notes.txt"), "the user's untracked notes\n");
+    // "wt-write NAME TEXT": Claude Code writes NAME in its own workdir.
+    p.claude.setHandler((req) => {
+      const m = /wt-write (\S+) (.+)$/.exec(req.lastUserText ?? "");
+      if (!m) return undefined;
+      if (req.toolResults.length === 0) return { type: "tool_use", name: "Write", input: { file_path: path.join(req.workdir ?? "/nowhere", m[1]!), content: `${m[2]}\n` } };
+      return { type: "text", text: `wrote ${m[1]}` };
+    });
+    try {
+      const after = p.gw.outbound().length;
+      const reply = await p.command("alice", `/claude --worktree --name wt-e2e --workdir ${repo} wt-write result.txt from the session`);
+      expect(reply).toMatch(/Worktree \S+ on branch claude\/wt-e2e-[a-z2-9]{6}, based on main at [0-9a-f]{8} \(no remote: based on the local main\)/);
+      expect(reply).toContain(`⚠️ Your uncommitted changes in ${repo} (2 files) are not in the session's worktree.`);
+      const notice = await p.waitForText("alice", /🔔 wt-e2e \[[a-z2-9]{8}\] is waiting for input/, 60_000, after);
+      const first = await worktreeOf("wt-e2e");
+      expect(notice.buttons.map((b) => b.label)).toEqual(["Merge", "PR", "Keep", "Discard"]);
+      expect(notice.buttons[0]).toMatchObject({ action: { type: "command", command: `/claude_finish ${first?.id} merge` } });
+      expect(notice.text).toContain("Worktree: /claude_finish wt-e2e merge | pr | keep | discard");
+
+      const wt = first!.worktree!;
+      expect(first?.workdir).toBe(wt.path);
+      expect(path.relative(repo, wt.path).startsWith("..")).toBe(true);
+      expect(readFileSync(path.join(wt.path, "result.txt"), "utf8")).toBe("from the session\n");
+      expect(existsSync(path.join(repo, "result.txt"))).toBe(false);
+
+      await p.gw.restart();
+      await p.waitForPlugin();
+      const kept = await worktreeOf("wt-e2e");
+      expect(kept?.state).toBe("interrupted");
+      expect(kept?.worktree).toMatchObject({ path: wt.path, branch: wt.branch, status: "active" });
+
+      const resumedReply = await p.command("alice", "/claude_resume wt-e2e wt-write second.txt after the restart");
+      expect(resumedReply).toMatch(/wt-e2e-2 \[[a-z2-9]{8}\] launched \(resume of /);
+      await waitFor(async () => (await worktreeOf("wt-e2e-2"))?.state === "waiting", 60_000, "the resumed session waiting");
+      const resumed = await worktreeOf("wt-e2e-2");
+      expect(resumed?.workdir).toBe(wt.path);
+      expect(resumed?.worktree?.branch).toBe(wt.branch);
+      expect(readFileSync(path.join(wt.path, "second.txt"), "utf8")).toBe("after the restart\n");
+
+      const merged = await p.command("alice", "/claude_finish wt-e2e-2 merge", 60_000);
+      expect(merged).toMatch(new RegExp(`✅ Merged ${wt.branch.replace("/", "\\/")} of wt-e2e-2 \\[[a-z2-9]{8}\\] into main`));
+      expect(git(repo, "show", "main:result.txt")).toBe("from the session");
+      expect(git(repo, "show", "main:second.txt")).toBe("after the restart");
+      expect(git(repo, "branch", "--show-current")).toBe("users-work");
+      expect(readFileSync(path.join(repo, "README.md"), "utf8")).toBe("the user's uncommitted edit\n");
+      expect(readFileSync(path.join(repo, "notes.txt"), "utf8")).toBe("the user's untracked notes\n");
+      expect(existsSync(wt.path)).toBe(false);
+      expect(git(repo, "branch", "--list", "claude/*")).toBe("");
+      expect((await worktreeOf("wt-e2e-2"))?.worktree).toMatchObject({ status: "merged", finished: "merge" });
+      expect(await p.command("alice", "/claude_finish wt-e2e-2 merge")).toMatch(/⚠️ the worktree of .* was already merged/);
+    } finally {
+      p.claude.setHandler(undefined);
+    }
+  }, 240_000);
+
+  it("over RPC: of two sessions writing one file, the second merge is a conflict with no half-merge; discard keeps its work in a snapshot ref that restores it", async () => {
+    const repo = path.join(p.workdir, "wt-conflict");
+    mkdirSync(repo);
+    git(repo, "init", "-q", "-b", "main");
+    writeFileSync(path.join(repo, "shared.txt"), "original\n");
+    git(repo, "add", ".");
+    git(repo, "commit", "-q", "-m", "init");
+    writeFileSync(path.join(repo, "untracked.txt"), "the user's\n");
+    p.claude.setHandler((req) => {
+      const m = /wt-write (\S+) (.+)$/.exec(req.lastUserText ?? "");
+      if (!m) return undefined;
+      if (req.toolResults.length === 0) return { type: "tool_use", name: "Write", input: { file_path: path.join(req.workdir ?? "/nowhere", m[1]!), content: `${m[2]}\n` } };
+      return { type: "text", text: `wrote ${m[1]}` };
+    });
+    try {
+      const launch = (name: string, text: string) =>
+        p.gw.rpc<{ session: { id: string }; worktree: WorktreeJson }>("claude-code.launch", { prompt: `wt-write shared.txt ${text}`, name, workdir: repo, worktree: true, multi_turn_disabled: true });
+      const [a, b] = await Promise.all([launch("wt-a", "from a"), launch("wt-b", "from b")]);
+      expect(a.worktree.path).not.toBe(b.worktree.path);
+      await waitFor(async () => {
+        const all = (await sessions()).sessions;
+        return ["wt-a", "wt-b"].every((n) => all.find((s) => s.name === n)?.state === "completed");
+      }, 90_000, "both sessions completed");
+      expect(readFileSync(path.join(b.worktree.path, "shared.txt"), "utf8")).toBe("from b\n");
+
+      const first = await p.gw.rpc<{ mergeCommit: string | null; worktree: WorktreeJson }>("claude-code.finish", { session: "wt-a", action: "merge" });
+      expect(first.mergeCommit).toMatch(/^[0-9a-f]{40}$/);
+      expect(first.worktree).toMatchObject({ status: "merged", finished: "merge" });
+      const second = await p.gw.rpcRaw("claude-code.finish", { session: "wt-b", action: "merge" });
+      expect(second.ok).toBe(false);
+      expect(second.error?.code).toBe("CONFLICT");
+      expect(second.error?.message).toMatch(/conflicts in shared\.txt\. Nothing was merged anywhere/);
+      expect(readFileSync(path.join(repo, "shared.txt"), "utf8")).toBe("from a\n");
+      expect(git(repo, "status", "--porcelain")).toBe("?? untracked.txt");
+      expect(readFileSync(path.join(b.worktree.path, "shared.txt"), "utf8")).toBe("from b\n");
+
+      const refused = await p.gw.invokeTool("claude_finish", { session: "wt-b", action: "ship" }, { agentId: "main" });
+      expect(refused.ok).toBe(false);
+      expect(refused.error?.message).toMatch(/"action" must be one of merge, pr, keep, discard/);
+
+      const discarded = await p.gw.rpc<{ snapshotRef: string; restoreCommand: string }>("claude-code.finish", { session: "wt-b", action: "discard" });
+      expect(discarded.snapshotRef).toBe(`refs/claude-code/snapshots/${b.session.id}`);
+      expect(existsSync(b.worktree.path)).toBe(false);
+      const restored = path.join(p.workdir, "restored-b");
+      git(repo, "worktree", "add", "-q", restored, discarded.snapshotRef);
+      expect(readFileSync(path.join(restored, "shared.txt"), "utf8")).toBe("from b\n");
+    } finally {
+      p.claude.setHandler(undefined);
+    }
+  }, 180_000);
 });
