@@ -44,6 +44,12 @@ export interface PluginConfig {
   permissionPolicy: { allow: PermissionRule[]; deny: PermissionRule[]; ask: PermissionRule[] };
   /** A permission request nobody answers within this is denied. */
   permissionTimeoutMinutes: number;
+  /** The paired node launches run on when they name none (a node id or name, or "auto"). */
+  defaultNode: string | undefined;
+  /** On a node: the directories the gateway's sessions may work in (none by default). */
+  nodeAllowedWorkdirs: string[];
+  /** On a node: sessions it runs at once (default: its cores). */
+  nodeSlots: number | undefined;
 }
 
 export const DEFAULT_CONFIG: Readonly<PluginConfig> = {
@@ -65,6 +71,9 @@ export const DEFAULT_CONFIG: Readonly<PluginConfig> = {
   foregroundDebounceMs: 800,
   permissionPolicy: { allow: [], deny: [], ask: [] },
   permissionTimeoutMinutes: 30,
+  defaultNode: undefined,
+  nodeAllowedWorkdirs: [],
+  nodeSlots: undefined,
 };
 
 export class ConfigError extends Error {
@@ -96,6 +105,9 @@ export const CONFIG_KEYS = [
   "foregroundDebounceMs",
   "permissionPolicy",
   "permissionTimeoutMinutes",
+  "defaultNode",
+  "nodeAllowedWorkdirs",
+  "nodeSlots",
 ] as const satisfies ReadonlyArray<keyof PluginConfig>;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -143,7 +155,7 @@ export function parseConfig(raw: unknown, env: Env = process.env): PluginConfig 
   const input: Record<string, unknown> =
     raw === undefined || raw === null ? {} : typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
   if (raw !== undefined && raw !== null && (typeof raw !== "object" || Array.isArray(raw))) problems.push("the config must be an object");
-  const cfg: PluginConfig = { ...DEFAULT_CONFIG, agentChannels: [], agentEnv: [], allowedWorkdirs: [], permissionPolicy: { allow: [], deny: [], ask: [] } };
+  const cfg: PluginConfig = { ...DEFAULT_CONFIG, agentChannels: [], agentEnv: [], allowedWorkdirs: [], permissionPolicy: { allow: [], deny: [], ask: [] }, nodeAllowedWorkdirs: [] };
 
   const known = new Set<string>(CONFIG_KEYS);
   for (const key of Object.keys(input)) if (!known.has(key)) problems.push(`unknown key "${key}" (known keys: ${CONFIG_KEYS.join(", ")})`);
@@ -180,6 +192,7 @@ export function parseConfig(raw: unknown, env: Env = process.env): PluginConfig 
   num("longRunningNoticeMinutes", { min: 0, max: 24 * 60 });
   num("foregroundDebounceMs", { min: 0, max: 60_000, integer: true });
   num("permissionTimeoutMinutes", { min: 0.05, max: 7 * 24 * 60 });
+  num("nodeSlots", { min: 1, max: 256, integer: true });
   bool("skipSafetyChecks");
   bool("allowRootBypass");
 
@@ -215,6 +228,19 @@ export function parseConfig(raw: unknown, env: Env = process.env): PluginConfig 
     else v.forEach((p, i) => attempt(() => {
       if (typeof p !== "string") throw new Error(`allowedWorkdirs[${i}] must be a path string`);
       cfg.allowedWorkdirs.push(expandPath(p, env, `allowedWorkdirs[${i}]`));
+    }));
+  }
+
+  if (input.defaultNode !== undefined) {
+    if (typeof input.defaultNode !== "string" || !input.defaultNode.trim()) problems.push('defaultNode must be a paired node\'s id or name, or "auto"');
+    else cfg.defaultNode = input.defaultNode.trim();
+  }
+  if (input.nodeAllowedWorkdirs !== undefined) {
+    const v = input.nodeAllowedWorkdirs;
+    if (!Array.isArray(v)) problems.push("nodeAllowedWorkdirs must be a list of absolute directory paths on this node");
+    else v.forEach((p, i) => attempt(() => {
+      if (typeof p !== "string") throw new Error(`nodeAllowedWorkdirs[${i}] must be a path string`);
+      cfg.nodeAllowedWorkdirs.push(expandPath(p, env, `nodeAllowedWorkdirs[${i}]`));
     }));
   }
 

@@ -3,10 +3,12 @@
 // outlives the gateway), leaves undelivered notices in the outbox and closes the store.
 import { parseConfig, type PluginConfig } from "./config.ts";
 import { SessionEngine, type Logger } from "./engine/index.ts";
+import { createNodeTransport } from "./host/nodes.ts";
 import { createHostSafetyEnvironment } from "./host/safety.ts";
 import { createHostTransport } from "./host/transport.ts";
 import { createHostWaker } from "./host/waker.ts";
-import type { HostConfig, HostLogger, HostRuntime } from "./host/sdk.ts";
+import type { HostConfig, HostLogger, HostRuntime, OpenClawPluginServiceContext } from "./host/sdk.ts";
+import { NodeDirectory } from "./nodes/directory.ts";
 import { Delivery } from "./notify/delivery.ts";
 import { Notifier } from "./notify/notifier.ts";
 import { ForegroundRegistry } from "./ops/foreground.ts";
@@ -24,7 +26,7 @@ export interface ServiceDeps {
   pluginConfig: unknown;
 }
 
-export interface ServiceStartContext {
+export interface ServiceStartContext extends Partial<Pick<OpenClawPluginServiceContext, "invokeNode" | "openNodeDuplex">> {
   config: HostConfig;
   stateDir: string;
   logger: HostLogger;
@@ -81,7 +83,9 @@ export function createService(deps: ServiceDeps) {
         );
       }
       const recovery = await recoverAfterRestart(store.sessions, Date.now(), logger);
-      const engine = new SessionEngine<Owner>({
+      // Paired nodes: their sessions' processes run there, over the service's own node channels.
+      const nodes = new NodeDirectory({ transport: createNodeTransport(deps.runtime, ctx), liveSessions: () => engine.liveSessions() });
+      const engine: SessionEngine<Owner> = new SessionEngine<Owner>({
         maxSessions: config.maxSessions,
         idleTimeoutMs: config.idleTimeoutMinutes * 60_000,
         defaultWorkdir: config.defaultWorkdir,
@@ -90,12 +94,13 @@ export function createService(deps: ServiceDeps) {
         logger,
         history: store.sessions,
         stats: recovery.stats,
+        processHostFor: (node) => nodes.processHostFor(node),
         ...Operations.engineHooks(config),
       });
       const stopRecording = recordEngine(engine, store.sessions, logger);
       const foreground = new ForegroundRegistry();
       const preLaunchChecks = createPreLaunchCheck(createHostSafetyEnvironment(deps.runtime), config);
-      const ops = new Operations({ engine, config, foreground, preLaunchChecks, stored: store.sessions });
+      const ops = new Operations({ engine, config, foreground, preLaunchChecks, stored: store.sessions, nodes });
       const delivery = new Delivery({ transport: createHostTransport(deps.runtime, () => ctx.config), logger, outbox: store.outbox });
       const notifier = new Notifier({
         engine,

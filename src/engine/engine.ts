@@ -11,6 +11,7 @@ import { silentLogger, type Logger } from "./logger.ts";
 import { dedupeName, looksLikeUuid, nameFromPrompt, randomRequestId, randomSessionId, validateGivenName } from "./names.ts";
 import { outcomeText, type PermissionAnswer, type PermissionPolicy, type PermissionRecord, type PermissionRequest } from "./permissions.ts";
 import { DEFAULT_OUTPUT_LIMITS, type OutputLimits } from "./output-buffer.ts";
+import type { ProcessHost } from "./process-host.ts";
 import { Session, type QueryFunction, type SessionInit } from "./session.ts";
 import { StatsRecorder, type StatsSnapshot, type StatsState } from "./stats.ts";
 import {
@@ -18,6 +19,7 @@ import {
   PERMISSION_MODES,
   type EndReason,
   type LaunchRequest,
+  type NodeRef,
   type PermissionMode,
   type SessionEvent,
   type SessionSnapshot,
@@ -30,6 +32,8 @@ export interface PastSession {
   claudeSessionId: string | undefined;
   workdir: string;
   costUsd: number;
+  /** The paired node it ran on (a resume runs there again). */
+  node?: NodeRef | undefined;
 }
 
 /** Where the engine looks up sessions it does not hold (resume, name de-duplication). */
@@ -68,6 +72,8 @@ export interface EngineOptions {
   permissionPolicy?: PermissionPolicy;
   /** A permission request nobody answers within this is denied (default 30 minutes). */
   permissionTimeoutMs?: number;
+  /** Where a session placed on a paired node runs its process; without it node launches are refused. */
+  processHostFor?: (node: NodeRef) => ProcessHost;
 }
 
 /** Where a request id leads: a pending request, or the record of how it was decided. */
@@ -85,9 +91,9 @@ export class SessionEngine<TOwner = unknown> {
   private readonly listeners = new Set<EngineListener<TOwner>>();
   private readonly stats: StatsRecorder;
   private readonly opts: Required<
-    Omit<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "stats" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy">
+    Omit<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "stats" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy" | "processHostFor">
   > &
-    Pick<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy">;
+    Pick<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy" | "processHostFor">;
   /** Decided requests, so a late answer gets "already answered" rather than "unknown" (bounded). */
   private readonly decidedRequests = new Map<string, { sessionId: string; record: PermissionRecord }>();
   private shuttingDown = false;
@@ -116,6 +122,7 @@ export class SessionEngine<TOwner = unknown> {
       envForWorkdir: options.envForWorkdir,
       permissionPolicy: options.permissionPolicy,
       permissionTimeoutMs: options.permissionTimeoutMs ?? 30 * 60_000,
+      processHostFor: options.processHostFor,
     };
     this.stats = new StatsRecorder(options.stats);
   }
@@ -142,11 +149,15 @@ export class SessionEngine<TOwner = unknown> {
 
     const givenName = request.name !== undefined ? validateGivenName(request.name) : undefined;
     const resume = request.resume !== undefined ? { ...this.resolveResume(request.resume), fork: request.fork === true } : undefined;
-    const workdir = this.resolveWorkdir(request.workdir, resume);
-    this.opts.checkWorkdir?.(workdir);
+    const node = this.resolveNode(request.node, resume?.node);
+    const workdir = this.resolveWorkdir(request.workdir, resume, node);
+    // A node's directories are the node's to allow (its own allow-list), not this machine's.
+    if (!node) this.opts.checkWorkdir?.(workdir);
     const sandbox = this.checkRootBypass(permissionMode);
+    const processHost = node ? this.processHostFor(node) : undefined;
 
-    const live = this.liveSessions();
+    // maxSessions bounds this machine's processes; a node's sessions count against its own slots.
+    const live = node ? [] : this.liveSessions().filter((s) => !s.node);
     if (live.length >= this.opts.maxSessions) {
       const names = live.map((s) => `${s.name} (${s.id}, ${s.status})`).join(", ");
       throw new SessionError(
@@ -173,6 +184,8 @@ export class SessionEngine<TOwner = unknown> {
       resume,
       env: buildChildEnv({ base: this.opts.baseEnv, overrides: { ...this.opts.envForWorkdir?.(workdir), ...request.env }, sandbox }),
       owner: request.owner,
+      node,
+      processHost,
     };
     const session = new Session<TOwner>(init, {
       clock: this.opts.clock,
@@ -189,7 +202,7 @@ export class SessionEngine<TOwner = unknown> {
     });
     this.sessions.set(id, session);
     this.stats.recordLaunch();
-    this.opts.logger.info(`session ${id} launched as "${name}" in ${workdir}${resume ? ` (resuming ${resume.claudeSessionId}${resume.fork ? ", fork" : ""})` : ""}`);
+    this.opts.logger.info(`session ${id} launched as "${name}" in ${workdir}${node ? ` on node ${node.name}` : ""}${resume ? ` (resuming ${resume.claudeSessionId}${resume.fork ? ", fork" : ""})` : ""}`);
     this.emit({ type: "launched", session: session.snapshot() });
     session.start();
     return session.snapshot();
@@ -348,12 +361,12 @@ export class SessionEngine<TOwner = unknown> {
     return unique(this.opts.newId, (id) => this.sessions.has(id), "session id");
   }
 
-  private resolveResume(ref: string): Omit<NonNullable<SessionInit<TOwner>["resume"]>, "fork"> & { workdir: string | undefined; name: string | undefined } {
+  private resolveResume(ref: string): Omit<NonNullable<SessionInit<TOwner>["resume"]>, "fork"> & { workdir: string | undefined; name: string | undefined; node: NodeRef | undefined } {
     const key = typeof ref === "string" ? ref.trim() : "";
     if (!key) throw invalid("the session to resume is empty: give a session id, name or Claude session UUID");
     const inMemory = this.find(key);
     let past: PastSession | undefined = inMemory
-      ? { id: inMemory.id, name: inMemory.name, claudeSessionId: inMemory.claudeSessionId, workdir: inMemory.workdir, costUsd: inMemory.costUsd }
+      ? { id: inMemory.id, name: inMemory.name, claudeSessionId: inMemory.claudeSessionId, workdir: inMemory.workdir, costUsd: inMemory.costUsd, node: inMemory.snapshot().node }
       : undefined;
     if (!past) {
       const stored = this.opts.history?.findByRef(key);
@@ -375,13 +388,26 @@ export class SessionEngine<TOwner = unknown> {
       if (!past.claudeSessionId) {
         throw new SessionError("NOT_FOUND", `Session "${past.name}" (${past.id}) never reached Claude Code, so it has no conversation to resume.`);
       }
-      return { sessionId: past.id, claudeSessionId: past.claudeSessionId, costUsd: past.costUsd, workdir: past.workdir, name: past.name.replace(/-\d+$/, "") };
+      return { sessionId: past.id, claudeSessionId: past.claudeSessionId, costUsd: past.costUsd, workdir: past.workdir, name: past.name.replace(/-\d+$/, ""), node: past.node };
     }
-    if (looksLikeUuid(key)) return { sessionId: undefined, claudeSessionId: key.toLowerCase(), costUsd: 0, workdir: undefined, name: undefined };
+    if (looksLikeUuid(key)) return { sessionId: undefined, claudeSessionId: key.toLowerCase(), costUsd: 0, workdir: undefined, name: undefined, node: undefined };
     throw new SessionError("NOT_FOUND", `No session to resume matches "${key}". Use a session id, name or Claude session UUID from the session list.`);
   }
 
-  private resolveWorkdir(given: string | undefined, resume: { workdir: string | undefined } | undefined): string {
+  /** The node a launch runs on: a resumed session's own (a conversation lives on one machine), or the one asked for. */
+  private resolveNode(given: NodeRef | undefined, original: NodeRef | undefined): NodeRef | undefined {
+    if (given && original && given.id !== original.id) {
+      throw invalid(`a resumed session runs on its original node ${original.name}; leave node out (it was ${given.name})`);
+    }
+    return original ?? given;
+  }
+
+  private processHostFor(node: NodeRef): ProcessHost {
+    if (!this.opts.processHostFor) throw new SessionError("UNAVAILABLE", `sessions on paired nodes are not available here, so node ${node.name} cannot be used`);
+    return this.opts.processHostFor(node);
+  }
+
+  private resolveWorkdir(given: string | undefined, resume: { workdir: string | undefined } | undefined, node?: NodeRef): string {
     if (given !== undefined && (typeof given !== "string" || !given.trim())) throw invalid("workdir is empty: give an absolute directory path");
     const original = resume?.workdir;
     if (original && given !== undefined && path.resolve(given) !== path.resolve(original)) {
@@ -389,6 +415,11 @@ export class SessionEngine<TOwner = unknown> {
     }
     const chosen = original ?? given ?? this.opts.defaultWorkdir;
     if (!chosen) throw invalid("no workdir given and no defaultWorkdir configured: say which directory Claude Code should work in");
+    if (node) {
+      // The directory is on the node, which checks it (exists, allowed) when the process starts.
+      if (!path.isAbsolute(chosen)) throw invalid(`workdir ${chosen} must be an absolute path on node ${node.name}`);
+      return path.resolve(chosen);
+    }
     const dir = path.resolve(chosen);
     let isDir: boolean;
     try {

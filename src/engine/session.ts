@@ -1,6 +1,5 @@
 // One Claude Code session: a long-lived CLI process driven through the Agent SDK's streaming
 // input, its status machine, its output buffer and the events it reports.
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import type {
   CanUseTool,
@@ -19,6 +18,7 @@ import { SessionError } from "./errors.ts";
 import { InputQueue } from "./input-queue.ts";
 import type { Logger } from "./logger.ts";
 import { OutputBuffer, type OutputKind, type OutputLimits } from "./output-buffer.ts";
+import { localProcessHost, type HostedProcess, type ProcessHost } from "./process-host.ts";
 import {
   describeRequest,
   outcomeText,
@@ -36,6 +36,7 @@ import {
   reasonText,
   statusForReason,
   type EndReason,
+  type NodeRef,
   type PermissionMode,
   type SessionEvent,
   type SessionSnapshot,
@@ -76,6 +77,10 @@ export interface SessionInit<TOwner> {
   resume: { sessionId: string | undefined; claudeSessionId: string; fork: boolean; costUsd: number } | undefined;
   env: Record<string, string>;
   owner: TOwner;
+  /** The paired node the process runs on (undefined: this machine). */
+  node?: NodeRef | undefined;
+  /** Where the process runs (default: this machine). */
+  processHost?: ProcessHost | undefined;
 }
 
 const STDERR_TAIL_BYTES = 4096;
@@ -101,7 +106,7 @@ export class Session<TOwner> {
   private reason_: EndReason | undefined;
   private claudeSessionId_: string | undefined;
   private query: Query | undefined;
-  private child: ChildProcess | undefined;
+  private child: HostedProcess | undefined;
   private childExit: Promise<void> = Promise.resolve();
   private stderrTail = "";
   private idleTimer: TimerHandle | undefined;
@@ -160,6 +165,7 @@ export class Session<TOwner> {
       reason: this.reason_,
       prompt: this.init.prompt,
       workdir: this.init.workdir,
+      node: this.init.node,
       model: this.init.model,
       permissionMode: this.init.permissionMode,
       maxBudgetUsd: this.init.maxBudgetUsd,
@@ -365,14 +371,9 @@ export class Session<TOwner> {
     return options;
   }
 
-  /** Our own spawn, so the engine knows the CLI's pid and can prove it is gone. */
+  /** Our own spawn (through the session's host), so the engine knows the CLI's pid and can prove it is gone. */
   private spawnProcess(opts: SpawnOptions): SpawnedProcess {
-    const child = spawn(opts.command, opts.args, {
-      cwd: opts.cwd,
-      env: opts.env,
-      stdio: ["pipe", "pipe", "pipe"],
-      signal: opts.signal,
-    });
+    const child = (this.init.processHost ?? localProcessHost).spawn(opts);
     this.child = child;
     const pid = child.pid;
     if (pid !== undefined) this.deps.emit({ type: "process", session: this.snapshot(), pid, running: true });
@@ -408,6 +409,12 @@ export class Session<TOwner> {
   }
 
   private finishAfterStreamEnd(err: unknown): void {
+    // The host went away (a node disconnected): not Claude Code's failure, and resumable.
+    const lost = this.child?.lost;
+    if (lost) {
+      this.finish({ kind: "host_lost", host: lost });
+      return;
+    }
     if (err === undefined) {
       this.finish({ kind: "done" });
       return;

@@ -55,3 +55,8 @@ export function entryLine(e: OutputEntry): string {
     }
   }
 }
+
+/** Where a session works: its workdir, and the paired node when it runs on one. */
+export function placeText(s: { workdir: string; node?: { name: string } | undefined }): string {
+  return s.node ? `${s.workdir} on node ${s.node.name}` : s.workdir;
+}

@@ -22,6 +22,8 @@ export interface LaunchInput {
   forkSession: boolean;
   multiTurnDisabled: boolean;
   permissionMode: PermissionMode | undefined;
+  /** A paired node's id or name, "auto", or "local" (this machine even when defaultNode is set). */
+  node?: string | undefined;
 }
 
 export interface RespondInput {
@@ -171,6 +173,7 @@ export function parseLaunchInput(raw: unknown): LaunchInput {
     fork_session: ["forkSession", "fork"],
     multi_turn_disabled: ["multiTurnDisabled"],
     permission_mode: ["permissionMode"],
+    node: [],
   });
   const input: LaunchInput = {
     prompt: p.str("prompt", { required: true, max: MAX_PROMPT_CHARS, what: "what Claude Code should do" }),
@@ -184,6 +187,7 @@ export function parseLaunchInput(raw: unknown): LaunchInput {
     forkSession: p.bool("fork_session"),
     multiTurnDisabled: p.bool("multi_turn_disabled"),
     permissionMode: p.oneOf("permission_mode", PERMISSION_MODES),
+    node: p.str("node", { max: 200 }),
   };
   if (input.forkSession && !input.resumeSessionId) throw invalid("launch: fork_session needs resume_session_id (the session to fork)");
   return input;

@@ -17,6 +17,7 @@ import {
   type SessionSnapshot,
   type StatsSnapshot,
 } from "../engine/index.ts";
+import type { NodeDirectory, NodeStatus, Placement } from "../nodes/directory.ts";
 import type { ForegroundRegistry } from "./foreground.ts";
 import {
   parseBgInput,
@@ -58,6 +59,12 @@ export interface OperationsDeps {
   foreground: ForegroundRegistry;
   preLaunchChecks?: PreLaunchCheck;
   stored?: StoredSessions;
+  /** Paired nodes sessions can run on; absent: every session runs on this machine. */
+  nodes?: NodeDirectory;
+}
+
+export interface NodesResult {
+  nodes: NodeStatus[];
 }
 
 export interface LaunchResult {
@@ -106,6 +113,7 @@ export class Operations {
   private readonly foreground: ForegroundRegistry;
   private readonly preLaunchChecks: PreLaunchCheck | undefined;
   private readonly stored: StoredSessions | undefined;
+  private readonly nodes: NodeDirectory | undefined;
   /** Agent replies in a row per session, reset when a person replies. */
   private readonly autoResponds = new Map<string, number>();
 
@@ -115,6 +123,7 @@ export class Operations {
     this.foreground = deps.foreground;
     this.preLaunchChecks = deps.preLaunchChecks;
     this.stored = deps.stored;
+    this.nodes = deps.nodes;
   }
 
   async launch(caller: Caller, raw: unknown): Promise<LaunchResult> {
@@ -122,6 +131,9 @@ export class Operations {
     if (input.resumeSessionId !== undefined) this.assertResumable(caller, input.resumeSessionId);
     if (caller.kind === "agent" && !this.config.skipSafetyChecks && this.preLaunchChecks) await this.preLaunchChecks(caller, input);
     const owner: Owner = { agentId: caller.agentId, route: caller.route, sessionKey: caller.sessionKey, origin: caller.kind === "agent" ? "tool" : caller.origin };
+    const placement = await this.placeOnNode(input);
+    // Nothing awaits between this check and the launch, so two launches cannot take one slot.
+    if (placement) this.nodes?.assertFree(placement);
     const session = this.engine.launch({
       prompt: input.prompt,
       name: input.name,
@@ -134,9 +146,46 @@ export class Operations {
       multiTurnDisabled: input.multiTurnDisabled,
       resume: input.resumeSessionId,
       fork: input.forkSession,
+      ...(placement ? { node: placement.node } : {}),
       owner,
     });
     return { session };
+  }
+
+  /** Connected paired nodes, their free slots and this gateway's sessions on them. */
+  async listNodes(_caller: Caller, raw: unknown): Promise<NodesResult> {
+    parseNoInput(raw, "nodes");
+    if (!this.nodes) return { nodes: [] };
+    return { nodes: await this.nodes.list() };
+  }
+
+  /**
+   * The node a launch runs on: a resumed session's own node (checked online, with a clear error
+   * while it is not), else the launch's `node`, else defaultNode; "local" means this machine.
+   */
+  private async placeOnNode(input: LaunchInput): Promise<Placement | undefined> {
+    if (input.resumeSessionId !== undefined) {
+      const past = this.engine.find(input.resumeSessionId)?.snapshot() ?? this.stored?.findSnapshot(input.resumeSessionId);
+      if (past?.node) {
+        if (!this.nodes) throw new SessionError("UNAVAILABLE", `Session "${past.name}" ran on node ${past.node.name}, and this gateway has no node access.`);
+        try {
+          return await this.nodes.place(past.node.id, past.workdir);
+        } catch (err) {
+          if (err instanceof SessionError && (err.code === "UNAVAILABLE" || err.code === "NOT_FOUND")) {
+            throw new SessionError("UNAVAILABLE", `Session "${past.name}" (${past.id}) ran on node ${past.node.name}, where its conversation lives: ${err.message}`);
+          }
+          throw err;
+        }
+      }
+      if (past && input.node !== undefined && input.node.toLowerCase() !== "local") {
+        throw new SessionError("INVALID_ARGUMENT", `Session "${past.name}" ran on this gateway's machine, where its conversation lives; resume it without node.`);
+      }
+      return undefined;
+    }
+    const ref = input.node ?? this.config.defaultNode;
+    if (ref === undefined || ref.toLowerCase() === "local") return undefined;
+    if (!this.nodes) throw new SessionError("UNAVAILABLE", `node "${ref}": this gateway has no node access`);
+    return this.nodes.place(ref, input.workdir ?? this.config.defaultWorkdir);
   }
 
   async resume(caller: Caller, raw: unknown): Promise<LaunchResult> {

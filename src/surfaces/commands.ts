@@ -5,7 +5,7 @@ import { invalid } from "../engine/index.ts";
 import { LIST_STATUSES } from "../ops/inputs.ts";
 import type { Caller } from "../ops/types.ts";
 import { consoleLogger, toFailure } from "./errors.ts";
-import { bgText, fgText, killText, launchText, listText, outputText, pendingText, permitText, respondText, statsText } from "./present.ts";
+import { bgText, fgText, killText, launchText, listText, nodesText, outputText, pendingText, permitText, respondText, statsText } from "./present.ts";
 import type { PluginServices, ServicesRef } from "./services.ts";
 
 /** What the host tells a command handler about the message. */
@@ -79,7 +79,7 @@ export function parseFlags(words: string[], spec: FlagSpec, usage: string): { pa
 }
 
 const LAUNCH_FLAGS: FlagSpec = {
-  values: { "--name": "name", "--workdir": "workdir", "--model": "model", "--budget": "max_budget_usd", "--mode": "permission_mode", "--system": "system_prompt", "--tools": "allowed_tools" },
+  values: { "--name": "name", "--workdir": "workdir", "--model": "model", "--budget": "max_budget_usd", "--mode": "permission_mode", "--system": "system_prompt", "--tools": "allowed_tools", "--node": "node" },
   booleans: { "--once": "multi_turn_disabled" },
 };
 
@@ -87,9 +87,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "claude",
     description: "Launch a Claude Code session on a task",
-    usage: "/claude [--name N] [--workdir DIR] [--model M] [--budget USD] [--mode MODE] [--system TEXT] [--tools LIST] [--once] <prompt>",
+    usage: "/claude [--name N] [--workdir DIR] [--model M] [--budget USD] [--mode MODE] [--system TEXT] [--tools LIST] [--node NODE] [--once] <prompt>",
     run: async (s, caller, args) => {
-      const usage = "/claude [--name N] [--workdir DIR] [--model M] [--budget USD] [--mode MODE] [--system TEXT] [--tools LIST] [--once] <prompt>";
+      const usage = "/claude [--name N] [--workdir DIR] [--model M] [--budget USD] [--mode MODE] [--system TEXT] [--tools LIST] [--node NODE] [--once] <prompt>";
       const { params, rest } = parseFlags(splitArgs(args), LAUNCH_FLAGS, usage);
       if (rest.length === 0) throw invalid(`say what Claude Code should do. Usage: ${usage}`);
       return launchText(await s.ops.launch(caller, { ...params, prompt: rest.join(" ") }));
@@ -226,6 +226,15 @@ export const COMMANDS: readonly CommandSpec[] = [
       if (space < 0) throw invalid(`give the request id and your answer. Usage: ${usage}`);
       const answers = trimmed.slice(space + 1).split(";").map((a) => a.trim());
       return permitText(s.ops.permit(caller, { request: trimmed.slice(0, space), decision: "answer", answers }));
+    },
+  },
+  {
+    name: "claude_nodes",
+    description: "List the paired machines Claude Code sessions can run on (free slots, workdirs, sessions)",
+    usage: "/claude_nodes",
+    run: async (s, caller, args) => {
+      if (splitArgs(args).length > 0) throw invalid("usage: /claude_nodes (no arguments)");
+      return nodesText(await s.ops.listNodes(caller, {}));
     },
   },
   {

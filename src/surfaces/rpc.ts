@@ -9,6 +9,8 @@ import {
   permitText,
   launchText,
   listText,
+  nodeJson,
+  nodesText,
   outputJson,
   outputText,
   respondText,
@@ -96,6 +98,14 @@ export const RPC_METHODS: readonly RpcMethod[] = [
     run: async (s, caller, params) => {
       const r = s.ops.audit(caller, params);
       return { decisions: r.records, display: auditText(r.records, r.session) };
+    },
+  },
+  {
+    name: "claude-code.nodes",
+    scope: "operator.read",
+    run: async (s, caller, params) => {
+      const r = await s.ops.listNodes(caller, params);
+      return { nodes: r.nodes.map(nodeJson), display: nodesText(r) };
     },
   },
   {

@@ -12,6 +12,8 @@ import {
   killText,
   launchText,
   listText,
+  nodeJson,
+  nodesText,
   outputJson,
   outputText,
   respondText,
@@ -51,6 +53,7 @@ export const TOOL_NAMES = [
   "claude_sessions",
   "claude_stats",
   "claude_permit",
+  "claude_nodes",
 ] as const;
 
 const SESSION = Type.String({ description: "Session id, name, or Claude session UUID" });
@@ -104,6 +107,9 @@ const SPECS: readonly Spec[] = [
         Type.Union([Type.Literal("default"), Type.Literal("plan"), Type.Literal("acceptEdits"), Type.Literal("bypassPermissions")], {
           description: "Claude Code permission mode (default: the plugin's permissionMode)",
         }),
+      ),
+      node: Type.Optional(
+        Type.String({ description: "Run on this paired node (id or name from claude_nodes), \"auto\" for the one with most free slots, or \"local\" (default: the plugin's defaultNode); workdir is then a path on that node" }),
       ),
     }),
     run: async (s, caller, params) => {
@@ -226,6 +232,17 @@ const SPECS: readonly Spec[] = [
     run: async (s, caller, params) => {
       const r = s.ops.permit(caller, params);
       return { text: permitText(r), details: { decision: r.record, session: sessionJson(r.session) } };
+    },
+  },
+  {
+    name: "claude_nodes",
+    label: "List paired nodes for Claude Code",
+    description:
+      "List the paired machines (OpenClaw nodes) Claude Code sessions can run on: their free slots, allowed workdirs and the sessions running there. Launch on one with claude_launch node.",
+    parameters: Type.Object({}),
+    run: async (s, caller, params) => {
+      const r = await s.ops.listNodes(caller, params);
+      return { text: nodesText(r), details: { nodes: r.nodes.map(nodeJson) } };
     },
   },
 ];
