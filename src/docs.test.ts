@@ -35,6 +35,8 @@ function registered(): Registered {
     logger: { debug() {}, info() {}, warn() {}, error() {} },
     registerService() {},
     registerCli() {},
+    registerNodeHostCommand() {},
+    registerNodeInvokePolicy() {},
     registerTool(factory: (ctx: Record<string, unknown>) => ToolDefinition[], options: { names: string[] }) {
       out.toolNames.push(...options.names);
       out.tools.push(...factory({}));
