@@ -84,7 +84,16 @@ export function createService(deps: ServiceDeps) {
       }
       const recovery = await recoverAfterRestart(store.sessions, Date.now(), logger);
       // Paired nodes: their sessions' processes run there, over the service's own node channels.
-      const nodes = new NodeDirectory({ transport: createNodeTransport(deps.runtime, ctx), liveSessions: () => engine.liveSessions() });
+      const nodes = new NodeDirectory({
+        transport: createNodeTransport(deps.runtime, ctx),
+        liveSessions: () => engine.liveSessions(),
+        observer: {
+          onStart: (node, proc) =>
+            proc.once("exit", (code, signal) =>
+              logger.info(`node ${node.name}: Claude Code ended (${proc.lost ? "node lost" : `code ${String(code)}, signal ${String(signal)}`}) after ${proc.framesIn} messages (${proc.bytesIn} bytes) from the node`),
+            ),
+        },
+      });
       const engine: SessionEngine<Owner> = new SessionEngine<Owner>({
         maxSessions: config.maxSessions,
         idleTimeoutMs: config.idleTimeoutMinutes * 60_000,

@@ -53,8 +53,9 @@ export class RemoteProcess implements HostedProcess {
   private readonly opening: Promise<DuplexChannel | undefined>;
   private readonly abort = new AbortController();
   private readonly events = new EventEmitter();
-  /** Messages relayed, for measurements. */
+  /** Messages and bytes received from the node (the log reports them; bench:node reads them). */
   framesIn = 0;
+  bytesIn = 0;
 
   readonly node: NodeRef;
 
@@ -141,6 +142,7 @@ export class RemoteProcess implements HostedProcess {
 
   private onMessage(message: Uint8Array): void {
     this.framesIn++;
+    this.bytesIn += message.byteLength;
     const frame = decodeFrame(message);
     switch (frame.type) {
       case "started":
