@@ -16,11 +16,11 @@ let node: NodeHost;
 const NODE = "e2e-node";
 
 beforeAll(async () => {
-  p = await startPluginGateway({ label: "nodes", lockTimeoutMs: 600_000, config: NODE_COMMANDS_ALLOWED });
+  p = await startPluginGateway({ label: "nodes", lockTimeoutMs: 1_500_000, config: NODE_COMMANDS_ALLOWED });
   // The node's own credentials: the offline model sees which key each request carries.
-  node = await startNodeHost({ gw: p.gw, displayName: NODE, env: { ...offlineClaudeEnv(p.claude.url), ANTHROPIC_API_KEY: "node-own-key", CLAUDE_CODE_MAX_RETRIES: "0" } });
+  node = await startNodeHost({ gw: p.gw, displayName: NODE, pluginConfig: { nodeSlots: 1 }, env: { ...offlineClaudeEnv(p.claude.url), ANTHROPIC_API_KEY: "node-own-key", CLAUDE_CODE_MAX_RETRIES: "0" } });
   await pairUntilReady(p.gw, NODE);
-}, 720_000);
+}, 1_700_000);
 
 afterAll(async () => {
   await node?.cleanup();
@@ -85,6 +85,8 @@ describe("Claude Code on a paired node", () => {
     const listed = await p.gw.rpc<{ sessions: Array<{ name: string; node?: { name: string }; workdir: string }> }>("claude-code.sessions");
     expect(listed.sessions.find((s) => s.name === "on-node")).toMatchObject({ node: { name: NODE }, workdir: node.workdir });
     expect(await p.command("alice", "/claude_sessions")).toContain(`${node.workdir} on node ${NODE}`);
+    // Its one slot is taken (the session waits for input): the next launch there is refused.
+    expect(await p.command("alice", `/claude --node ${NODE} --workdir ${node.workdir} one more`)).toMatch(new RegExp(`Node ${NODE} is full: 1 of 1 slots in use \\(on-node`));
 
     // Kill ends the node's process group: nothing of it is left under the node host.
     expect(claudeOnNode().length).toBeGreaterThan(0);
@@ -146,4 +148,19 @@ describe("Claude Code on a paired node", () => {
     await waitFor(() => claudeOnNode().length === 0, 15_000, "Claude Code gone after the kill");
     for (const pid of orphans) expect(isAlive(pid)).toBe(false);
   }, 300_000);
+
+  it("a gateway restart interrupts the node's session and the node ends its process", async () => {
+    const after = p.gw.outbound().length;
+    await p.command("alice", `/claude --name across-restart --node ${NODE} --workdir ${node.workdir} say hello`);
+    await p.waitForText("alice", /🔔 across-restart .* is waiting for input/, 90_000, after);
+    const running = claudeOnNode();
+    expect(running.length).toBeGreaterThan(0);
+    await p.gw.restart();
+    await p.waitForPlugin();
+    expect(await waitForPidsGone(running, 15_000)).toEqual([]);
+    const s = await p.gw.rpc<{ sessions: Array<{ name: string; state: string; reason: string }> }>("claude-code.sessions");
+    expect(s.sessions.find((x) => x.name === "across-restart")).toMatchObject({ state: "interrupted", reason: "gateway restart" });
+    // The node comes back by itself once the gateway is up again.
+    await pairUntilReady(p.gw, NODE);
+  }, 240_000);
 });
