@@ -2,6 +2,7 @@
 // process command is duplex and dangerous; the node side loads only when first invoked); on the
 // gateway, the node-invoke policy that gates the process command, and the transport the node
 // directory uses (the service's own node access, so sessions never borrow a caller's authority).
+import { AsyncResource } from "node:async_hooks";
 import { parseConfig } from "../config.ts";
 import type { Logger } from "../engine/index.ts";
 import type { NodeTransport } from "../nodes/directory.ts";
@@ -78,9 +79,14 @@ type ServiceNodeAccess = Pick<OpenClawPluginServiceContext, "invokeNode" | "open
 
 /** The directory's transport over the host: list through the runtime, invoke and open as the service. */
 export function createNodeTransport(runtime: HostRuntime, ctx: ServiceNodeAccess): NodeTransport {
+  // The host lists nodes with the authority of the request it runs in: a chat sender has no
+  // operator scopes, so a /claude_nodes would be refused. The plugin asks as its service (as it
+  // invokes and opens node commands), from the async context the service started in; who may see
+  // the listing is the plugin's own rule (authorized senders, agents, operator.read over RPC).
+  const asService = new AsyncResource("claude-code.nodes");
   return {
     async list() {
-      const { nodes } = await runtime.nodes.list({});
+      const { nodes } = await asService.runInAsyncScope(() => runtime.nodes.list({}));
       return nodes;
     },
     async info(nodeId, params) {

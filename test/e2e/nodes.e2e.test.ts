@@ -35,6 +35,21 @@ function scriptFor(marker: string, replies: ScriptedReply[]): void {
   });
 }
 
+/**
+ * A chat command from alice, sent again (at most twice, 2 s apart) when the host's state database
+ * is briefly held by its own maintenance and refuses the inbound message.
+ */
+async function command(text: string, timeoutMs = 60_000): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await command(text, timeoutMs);
+    } catch (err) {
+      if (attempt >= 3 || !String(err).includes("StateDatabaseCoordinatorContentionError")) throw err;
+      await sleep(2_000);
+    }
+  }
+}
+
 function requestId(text: string): string {
   const m = /\[(r[a-z2-9]{4})\]/.exec(text);
   if (!m) throw new Error(`no request id in: ${text}`);
@@ -67,7 +82,7 @@ describe("Claude Code on a paired node", () => {
     expect(row).toMatchObject({ status: "ready", allowedWorkdirs: [node.workdir], sessions: [] });
     expect(typeof row?.slots).toBe("number");
     expect(typeof row?.connectedAt).toBe("number");
-    expect(await p.command("alice", "/claude_nodes")).toMatch(new RegExp(`${NODE} \\[.+\\] · ready · \\d+ of \\d+ slots free`));
+    expect(await command("/claude_nodes")).toMatch(new RegExp(`${NODE} \\[.+\\] · ready · \\d+ of \\d+ slots free`));
     const tool = await p.gw.invokeTool("claude_nodes", {});
     expect(tool.ok).toBe(true);
     expect(JSON.stringify(tool.result)).toContain(NODE);
@@ -76,7 +91,7 @@ describe("Claude Code on a paired node", () => {
   it("runs a launch on the node: the file appears in the node's workdir, with the node's own credentials", async () => {
     const after = p.gw.outbound().length;
     const seen = p.claude.requests.length;
-    const reply = await p.command("alice", `/claude --name on-node --node ${NODE} --workdir ${node.workdir} create a file named from-node.txt containing Hello`);
+    const reply = await command(`/claude --name on-node --node ${NODE} --workdir ${node.workdir} create a file named from-node.txt containing Hello`);
     expect(reply).toContain(`on node ${NODE}`);
     await p.waitForText("alice", /🔔 on-node .* is waiting for input/, 90_000, after);
     expect(readFileSync(path.join(node.workdir, "from-node.txt"), "utf8")).toContain("Hello");
@@ -84,13 +99,13 @@ describe("Claude Code on a paired node", () => {
     expect(keys).toEqual(new Set(["node-own-key"]));
     const listed = await p.gw.rpc<{ sessions: Array<{ name: string; node?: { name: string }; workdir: string }> }>("claude-code.sessions");
     expect(listed.sessions.find((s) => s.name === "on-node")).toMatchObject({ node: { name: NODE }, workdir: node.workdir });
-    expect(await p.command("alice", "/claude_sessions")).toContain(`${node.workdir} on node ${NODE}`);
+    expect(await command("/claude_sessions")).toContain(`${node.workdir} on node ${NODE}`);
     // Its one slot is taken (the session waits for input): the next launch there is refused.
-    expect(await p.command("alice", `/claude --node ${NODE} --workdir ${node.workdir} one more`)).toMatch(new RegExp(`Node ${NODE} is full: 1 of 1 slots in use \\(on-node`));
+    expect(await command(`/claude --node ${NODE} --workdir ${node.workdir} one more`)).toMatch(new RegExp(`Node ${NODE} is full: 1 of 1 slots in use \\(on-node`));
 
     // Kill ends the node's process group: nothing of it is left under the node host.
     expect(claudeOnNode().length).toBeGreaterThan(0);
-    await p.command("alice", "/claude_kill on-node");
+    await command("/claude_kill on-node");
     await waitFor(() => claudeOnNode().length === 0, 15_000, "Claude Code gone from the node after the kill");
   }, 150_000);
 
@@ -100,17 +115,17 @@ describe("Claude Code on a paired node", () => {
       { type: "text", text: "made it on the node" },
     ]);
     const after = p.gw.outbound().length;
-    await p.command("alice", `/claude --name node-perm --node ${NODE} --workdir ${node.workdir} --mode default node-perm please`);
+    await command(`/claude --name node-perm --node ${NODE} --workdir ${node.workdir} --mode default node-perm please`);
     const notice = await p.waitForText("alice", /🔐 node-perm .* asks permission .*touch node-allowed.txt/, 90_000, after);
-    expect(await p.command("alice", `/claude_allow ${requestId(notice.text)}`)).toMatch(/allowed once/);
+    expect(await command(`/claude_allow ${requestId(notice.text)}`)).toMatch(/allowed once/);
     await p.waitForText("alice", /🔔 node-perm .* is waiting for input/, 60_000, after);
     expect(existsSync(path.join(node.workdir, "node-allowed.txt"))).toBe(true);
-    await p.command("alice", "/claude_kill node-perm");
+    await command("/claude_kill node-perm");
   }, 150_000);
 
   it("refuses an unknown node and a workdir the node does not allow, naming the node", async () => {
-    expect(await p.command("alice", `/claude --node no-such-node --workdir ${node.workdir} hi`)).toMatch(/No paired node "no-such-node"/);
-    expect(await p.command("alice", `/claude --node ${NODE} --workdir /etc hi`)).toMatch(new RegExp(`outside node ${NODE}'s nodeAllowedWorkdirs`));
+    expect(await command(`/claude --node no-such-node --workdir ${node.workdir} hi`)).toMatch(/No paired node "no-such-node"/);
+    expect(await command(`/claude --node ${NODE} --workdir /etc hi`)).toMatch(new RegExp(`outside node ${NODE}'s nodeAllowedWorkdirs`));
     const rpc = await p.gw.rpcRaw("claude-code.launch", { prompt: "hi", node: "no-such-node", workdir: node.workdir });
     expect(rpc.ok).toBe(false);
     expect(rpc.error).toMatchObject({ code: "NOT_FOUND" });
@@ -119,7 +134,7 @@ describe("Claude Code on a paired node", () => {
   it("losing the node mid-turn interrupts the session once, leaves no process; resume runs on the node again", async () => {
     scriptFor("node-stall", [{ type: "stall", ms: 60_000 }]);
     const after = p.gw.outbound().length;
-    await p.command("alice", `/claude --name doomed --node ${NODE} --workdir ${node.workdir} node-stall please`);
+    await command(`/claude --name doomed --node ${NODE} --workdir ${node.workdir} node-stall please`);
     await waitFor(() => claudeOnNode().length > 0, 60_000, "Claude Code running on the node");
     await sleep(1500);
     const orphans = await node.crash();
@@ -133,25 +148,25 @@ describe("Claude Code on a paired node", () => {
 
     // While the node is away, resuming says so.
     p.claude.setHandler(undefined);
-    expect(await p.command("alice", "/claude_resume doomed carry on")).toMatch(new RegExp(`ran on node ${NODE}.*offline`));
+    expect(await command("/claude_resume doomed carry on")).toMatch(new RegExp(`ran on node ${NODE}.*offline`));
 
     await node.start();
     await pairUntilReady(p.gw, NODE);
     const before = p.gw.outbound().length;
-    const resumed = await p.command("alice", "/claude_resume doomed create a file named after-resume.txt containing Again");
+    const resumed = await command("/claude_resume doomed create a file named after-resume.txt containing Again");
     expect(resumed).toContain(`on node ${NODE}`);
     await p.waitForText("alice", /🔔 doomed-2 .* is waiting for input/, 90_000, before);
     expect(existsSync(path.join(node.workdir, "after-resume.txt"))).toBe(true);
     // Exactly one interruption notice for the lost session.
     expect(p.sentTo("alice", after).filter((m) => /⏸️ doomed \[/.test(m.text))).toHaveLength(1);
-    await p.command("alice", "/claude_kill doomed-2");
+    await command("/claude_kill doomed-2");
     await waitFor(() => claudeOnNode().length === 0, 15_000, "Claude Code gone after the kill");
     for (const pid of orphans) expect(isAlive(pid)).toBe(false);
   }, 300_000);
 
   it("a gateway restart interrupts the node's session and the node ends its process", async () => {
     const after = p.gw.outbound().length;
-    await p.command("alice", `/claude --name across-restart --node ${NODE} --workdir ${node.workdir} say hello`);
+    await command(`/claude --name across-restart --node ${NODE} --workdir ${node.workdir} say hello`);
     await p.waitForText("alice", /🔔 across-restart .* is waiting for input/, 90_000, after);
     const running = claudeOnNode();
     expect(running.length).toBeGreaterThan(0);
