@@ -54,6 +54,7 @@ engine.subscribe((e: SessionEvent<null>) => {
       if (current === e.session.id) current = undefined;
       rl.prompt();
       break;
+    case "started":
     case "claude_session":
     case "turn_started":
     case "responded":

@@ -25,6 +25,10 @@ export interface AgentEnvRule {
 
 export interface PluginConfig {
   maxSessions: number;
+  /** Launches beyond maxSessions wait in a queue of at most this many. */
+  maxQueuedSessions: number;
+  /** Transcript entries kept in the store per session (the oldest beyond are dropped). */
+  maxOutputEntriesPerSession: number;
   defaultBudgetUsd: number;
   defaultModel: string | undefined;
   defaultWorkdir: string | undefined;
@@ -54,6 +58,8 @@ export interface PluginConfig {
 
 export const DEFAULT_CONFIG: Readonly<PluginConfig> = {
   maxSessions: 5,
+  maxQueuedSessions: 20,
+  maxOutputEntriesPerSession: 5000,
   defaultBudgetUsd: 5,
   defaultModel: undefined,
   defaultWorkdir: undefined,
@@ -88,6 +94,8 @@ export class ConfigError extends Error {
 /** The keys the plugin understands; anything else is reported as unknown. */
 export const CONFIG_KEYS = [
   "maxSessions",
+  "maxQueuedSessions",
+  "maxOutputEntriesPerSession",
   "defaultBudgetUsd",
   "defaultModel",
   "defaultWorkdir",
@@ -185,6 +193,8 @@ export function parseConfig(raw: unknown, env: Env = process.env): PluginConfig 
   };
 
   num("maxSessions", { min: 1, max: 100, integer: true });
+  num("maxQueuedSessions", { min: 0, max: 1000, integer: true });
+  num("maxOutputEntriesPerSession", { min: 100, max: 1_000_000, integer: true });
   num("defaultBudgetUsd", { min: 0.01, max: 10_000 });
   num("idleTimeoutMinutes", { min: 0, max: 7 * 24 * 60 });
   num("maxPersistedSessions", { min: 10, max: 1_000_000, integer: true });

@@ -34,6 +34,7 @@ function registered(): Registered {
     runtime: {},
     logger: { debug() {}, info() {}, warn() {}, error() {} },
     registerService() {},
+    registerReload() {},
     registerCli() {},
     registerNodeHostCommand() {},
     registerNodeInvokePolicy() {},

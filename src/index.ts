@@ -5,7 +5,7 @@ import { createConversationResolver } from "./host/conversation.ts";
 import { registerNodeCommands } from "./host/nodes.ts";
 import { askGatewayDoctor, createDoctorHost } from "./host/safety.ts";
 import { runDoctor } from "./safety/doctor.ts";
-import { createService } from "./service.ts";
+import { createService, PLUGIN_ID, readPluginConfig } from "./service.ts";
 import { COMMANDS, runCommand } from "./surfaces/commands.ts";
 import { CLI_DESCRIPTION, CLI_ROOT, DOCTOR_FIX_METHOD, DOCTOR_METHOD, doctorRpc, registerDoctorCli } from "./surfaces/doctor.ts";
 import { RPC_METHODS, runRpc } from "./surfaces/rpc.ts";
@@ -13,13 +13,16 @@ import { processServicesRef } from "./surfaces/services.ts";
 import { createTools, TOOL_NAMES } from "./surfaces/tools.ts";
 
 export default definePluginEntry({
-  id: "openclaw-claude-code-plugin",
+  id: PLUGIN_ID,
   name: "Claude Code",
   description: "Run Claude Code sessions in the background and control them from any channel, tool or RPC.",
   register(api) {
     const services = processServicesRef();
     const resolveConversation = createConversationResolver(api.runtime);
 
+    // An edit of this plugin's config needs no reload: the service applies it in place, so live
+    // sessions are not ended by the restart a reload would be.
+    api.registerReload({ noopPrefixes: [`plugins.entries.${PLUGIN_ID}.config`] });
     api.registerService(createService({ services, runtime: api.runtime, pluginConfig: api.pluginConfig }));
     // Sessions on paired nodes: the node-host commands (run where a node host loads the plugin) and their policy.
     registerNodeCommands(api);
@@ -37,7 +40,7 @@ export default definePluginEntry({
     }
 
     // The doctor runs in the gateway (its environment, live config, config writes); the CLI asks it.
-    const doctorHere = (fix: boolean) => runDoctor(createDoctorHost(api.runtime, api.pluginConfig, () => api.runtime.config.current()), { fix, ranIn: "gateway" });
+    const doctorHere = (fix: boolean) => runDoctor(createDoctorHost(api.runtime, readPluginConfig(api.runtime) ?? api.pluginConfig, () => api.runtime.config.current()), { fix, ranIn: "gateway" });
     api.registerGatewayMethod(DOCTOR_METHOD, doctorRpc(() => doctorHere(false)), { scope: "operator.read" });
     api.registerGatewayMethod(DOCTOR_FIX_METHOD, doctorRpc(() => doctorHere(true)), { scope: "operator.admin" });
     api.registerCli(

@@ -7,6 +7,7 @@ import { createNodeTransport } from "./host/nodes.ts";
 import { createHostSafetyEnvironment } from "./host/safety.ts";
 import { createHostTransport } from "./host/transport.ts";
 import { createHostWaker } from "./host/waker.ts";
+import { LiveConfig } from "./host/live-config.ts";
 import type { HostConfig, HostLogger, HostRuntime, OpenClawPluginServiceContext } from "./host/sdk.ts";
 import { NodeDirectory } from "./nodes/directory.ts";
 import { Delivery } from "./notify/delivery.ts";
@@ -19,6 +20,16 @@ import { openStore, recordEngine, recoverAfterRestart, type PluginStore } from "
 import type { PluginServices, ServicesRef } from "./surfaces/services.ts";
 
 export const SERVICE_ID = "claude-code-sessions";
+export const PLUGIN_ID = "openclaw-claude-code-plugin";
+
+/** The plugin's raw config as the gateway holds it now (edits included). */
+export function readPluginConfig(runtime: HostRuntime): unknown {
+  const cfg = runtime.config.current() as { plugins?: { entries?: Record<string, { config?: unknown } | undefined> } };
+  return cfg.plugins?.entries?.[PLUGIN_ID]?.config;
+}
+
+/** How often the service looks for a config edit (an operation looks at once). */
+const CONFIG_WATCH_MS = 1000;
 
 export interface ServiceDeps {
   services: ServicesRef;
@@ -48,6 +59,7 @@ interface Running {
   delivery: Delivery;
   store: PluginStore<Owner>;
   stopRecording: () => void;
+  stopWatchingConfig: () => void;
 }
 
 export function createService(deps: ServiceDeps) {
@@ -70,7 +82,13 @@ export function createService(deps: ServiceDeps) {
       }
       let store: PluginStore<Owner>;
       try {
-        store = openStore<Owner>({ stateDir: ctx.stateDir, maxPersistedSessions: config.maxPersistedSessions, agentOf: (o) => o.agentId });
+        store = openStore<Owner>({
+          stateDir: ctx.stateDir,
+          maxPersistedSessions: config.maxPersistedSessions,
+          agentOf: (o) => o.agentId,
+          maxTranscriptEntries: config.maxOutputEntriesPerSession,
+          onTranscriptError: (err) => logger.warn(`transcript entries could not be written (retried at the next flush): ${err instanceof Error ? err.message : String(err)}`),
+        });
       } catch (err) {
         const message = `the session store under ${ctx.stateDir} cannot be opened: ${err instanceof Error ? err.message : String(err)}`;
         logger.error(`${message}. Check that the state directory is writable.`);
@@ -96,6 +114,8 @@ export function createService(deps: ServiceDeps) {
       });
       const engine: SessionEngine<Owner> = new SessionEngine<Owner>({
         maxSessions: config.maxSessions,
+        maxQueued: config.maxQueuedSessions,
+        queueKeyOf: (owner) => owner.agentId ?? "",
         idleTimeoutMs: config.idleTimeoutMinutes * 60_000,
         defaultWorkdir: config.defaultWorkdir,
         defaultPermissionMode: config.permissionMode,
@@ -106,10 +126,10 @@ export function createService(deps: ServiceDeps) {
         processHostFor: (node) => nodes.processHostFor(node),
         ...Operations.engineHooks(config),
       });
-      const stopRecording = recordEngine(engine, store.sessions, logger);
+      const stopRecording = recordEngine(engine, store.sessions, logger, store.transcripts);
       const foreground = new ForegroundRegistry();
       const preLaunchChecks = createPreLaunchCheck(createHostSafetyEnvironment(deps.runtime), config);
-      const ops = new Operations({ engine, config, foreground, preLaunchChecks, stored: store.sessions, nodes });
+      const ops = new Operations({ engine, config, foreground, preLaunchChecks, stored: store.sessions, transcripts: store.transcripts, nodes });
       const delivery = new Delivery({ transport: createHostTransport(deps.runtime, () => ctx.config), logger, outbox: store.outbox });
       const notifier = new Notifier({
         engine,
@@ -121,10 +141,39 @@ export function createService(deps: ServiceDeps) {
         autoRespondsLeft: (id) => ops.autoRespondsLeft(id),
       });
       notifier.start();
+      engine.restoreQueued(store.sessions.queuedSessions());
       // Older undelivered notices first, then those of the sessions this start found interrupted.
       delivery.resumePending();
       for (const s of recovery.interrupted) notifier.recovered(s);
-      running = { engine, notifier, delivery, store, stopRecording };
+      // A config edit applies in place: the host keeps this instance (see index.ts), so live
+      // sessions go on and new launches use the new values.
+      const live = new LiveConfig(
+        {
+          read: () => readPluginConfig(deps.runtime),
+          parse: (raw) => parseConfig(raw),
+          onInvalid: (message) => logger.error(`config edit not applied: ${message}. The previous config stays in force.`),
+        },
+        readPluginConfig(deps.runtime),
+        config,
+      );
+      live.onChange(({ next, keys }) => {
+        engine.configure({
+          maxSessions: next.maxSessions,
+          maxQueued: next.maxQueuedSessions,
+          idleTimeoutMs: next.idleTimeoutMinutes * 60_000,
+          defaultWorkdir: next.defaultWorkdir,
+          defaultPermissionMode: next.permissionMode,
+          allowRootBypass: next.allowRootBypass,
+          ...Operations.engineHooks(next),
+        });
+        ops.setConfig(next, createPreLaunchCheck(createHostSafetyEnvironment(deps.runtime), next));
+        notifier.setConfig(next);
+        store.sessions.setMaxPersisted(next.maxPersistedSessions);
+        store.transcripts.setMaxEntriesPerSession(next.maxOutputEntriesPerSession);
+        logger.info(`config change applied without a restart: ${keys.join(", ")}. Running sessions keep the settings they started with; new launches use the new ones.`);
+      });
+      const stopWatchingConfig = live.watch(CONFIG_WATCH_MS);
+      running = { engine, notifier, delivery, store, stopRecording, stopWatchingConfig };
       published = { ops, logger };
       deps.services.set(published);
       logger.info(`ready: up to ${config.maxSessions} sessions, permission mode ${config.permissionMode}, ${store.sessions.count()} sessions in the store`);
@@ -142,6 +191,7 @@ export function createService(deps: ServiceDeps) {
       r.delivery.close();
       await r.delivery.idle();
       r.stopRecording();
+      r.stopWatchingConfig();
       r.store.close();
     },
   };

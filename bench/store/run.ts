@@ -1,13 +1,14 @@
 // Benchmark: the persistent store with many sessions. Lookups and pages on a store of --sessions
 // sessions (default 10 000) against one of 100, the plugin's own start work (open, integrity check,
-// crash recovery) on both, and the real gateway's start time with each store, alternating, in one run.
-// Run: npm run bench:store  (options: --sessions N, --iterations N, --starts N)
-import { mkdtempSync, rmSync } from "node:fs";
+// crash recovery) on both, durable transcripts (--entries per session: one output page's time and the
+// size on disk per 1000 entries), and the real gateway's start time with each store, alternating.
+// Run: npm run bench:store  (options: --sessions N, --entries N, --iterations N, --starts N)
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { silentLogger, type SessionSnapshot } from "../../src/engine/index.ts";
-import { openStore, recoverAfterRestart, type PluginStore } from "../../src/store/index.ts";
+import { silentLogger, type OutputEntry, type SessionSnapshot } from "../../src/engine/index.ts";
+import { openStore, recoverAfterRestart, STORE_FILE, type PluginStore } from "../../src/store/index.ts";
 import { sampleSnapshot } from "../../test/support/snapshots.ts";
 import { startPluginGateway } from "../../test/e2e/support/plugin-gateway.ts";
 
@@ -16,8 +17,10 @@ const { values } = parseArgs({
     sessions: { type: "string", default: "10000" },
     iterations: { type: "string", default: "300" },
     starts: { type: "string", default: "3" },
+    entries: { type: "string", default: "200" },
   },
 });
+const ENTRIES = Number(values.entries);
 const MANY = Number(values.sessions);
 const FEW = 100;
 const ITERATIONS = Number(values.iterations);
@@ -50,12 +53,38 @@ function session(i: number): SessionSnapshot<Owner> {
   );
 }
 
-function seed(stateDir: string, n: number): void {
+function seed(stateDir: string, n: number, entries = 0): void {
   const store = openStore<Owner>({ stateDir, maxPersistedSessions: Math.max(n, 10), agentOf });
   store.sessions.transaction(() => {
     for (let i = 0; i < n; i++) store.sessions.save(session(i));
   });
+  for (let i = 0; i < n; i++) {
+    const id = session(i).id;
+    for (let seq = 1; seq <= entries; seq++) store.transcripts.append(id, outputEntry(seq));
+    store.transcripts.flush();
+  }
   store.close();
+}
+
+/** A typical mix: assistant text, one-line tool summaries, a tool error now and then. */
+function outputEntry(seq: number): OutputEntry {
+  const at = 1_700_000_000_000 + seq * 1000;
+  if (seq % 3 === 1) return { seq, at, kind: "tool_use", tool: "Bash", text: `npm test -- --grep "case ${seq}"` };
+  if (seq % 17 === 0) return { seq, at, kind: "tool_error", tool: "Bash", text: `Exit code 1: test ${seq} failed: expected 200, got 500` };
+  return { seq, at, kind: "text", text: `Looked at the failing test ${seq}: the fixture shares a temp dir between runs, so the second run reads stale files.` };
+}
+
+function fileSize(stateDir: string): number {
+  const file = path.join(stateDir, STORE_FILE);
+  let bytes = 0;
+  for (const suffix of ["", "-wal"]) {
+    try {
+      bytes += statSync(file + suffix).size;
+    } catch {
+      // no WAL left after a clean close
+    }
+  }
+  return bytes;
 }
 
 function median(xs: number[]): number {
@@ -80,9 +109,14 @@ try {
   const manyDir = path.join(root, "many");
   const fewDir = path.join(root, "few");
   const t = performance.now();
-  seed(manyDir, MANY);
-  console.log(`seeded ${MANY} sessions in ${(performance.now() - t).toFixed(0)} ms; ${FEW} in the small store`);
-  seed(fewDir, FEW);
+  seed(manyDir, MANY, ENTRIES);
+  console.log(`seeded ${MANY} sessions × ${ENTRIES} transcript entries in ${(performance.now() - t).toFixed(0)} ms; ${FEW} in the small store`);
+  seed(fewDir, FEW, ENTRIES);
+  // Size on disk per 1000 entries: the same sessions with and without their transcripts.
+  const bareDir = path.join(root, "bare");
+  seed(bareDir, MANY, 0);
+  const perThousand = ((fileSize(manyDir) - fileSize(bareDir)) / ((MANY * ENTRIES) / 1000)) / 1024;
+  rmSync(bareDir, { recursive: true, force: true });
 
   // The plugin's own start work: open (with its integrity check) and crash recovery, alternating.
   const opens: Record<"many" | "few", number[]> = { many: [], few: [] };
@@ -109,9 +143,12 @@ try {
     ["find by name", (s, i, n) => s.sessions.findSnapshot(`task-number-${(i * 7919) % n}`)],
     ["find by Claude UUID", (s, i, n) => s.sessions.findSnapshot(`00000000-0000-4000-8000-${String((i * 7919) % n).padStart(12, "0")}`)],
     ["name taken? (dedupe)", (s, i) => s.sessions.hasName(`fresh-name-${i}`)],
+    ["output page (50 after seq)", (s, i, n) => s.transcripts.page(session((i * 7919) % n).id, { since: (i * 31) % Math.max(1, ENTRIES - 50), limit: 50 })],
+    ["output tail (50)", (s, i, n) => s.transcripts.tail(session((i * 7919) % n).id, 50)],
   ];
   console.log(`\nstore operations, ${ITERATIONS} iterations each (median / p99 ms), ${MANY} vs ${FEW} sessions:`);
   let worstPageP99 = 0;
+  let worstOutputP99 = 0;
   for (const [label, fn] of ops) {
     const samples: Record<"many" | "few", number[]> = { many: [], few: [] };
     for (let i = 0; i < ITERATIONS; i++) {
@@ -119,6 +156,7 @@ try {
       samples.few.push(time(() => fn(stores.few, i, FEW)));
     }
     if (label.startsWith("list")) worstPageP99 = Math.max(worstPageP99, p99(samples.many));
+    if (label.startsWith("output")) worstOutputP99 = Math.max(worstOutputP99, p99(samples.many));
     const m = median(samples.many);
     const f = median(samples.few);
     console.log(
@@ -162,6 +200,8 @@ try {
   }
   console.log(
     `\ntargets: a page under 20 ms (p99 of the slowest page query ${worstPageP99.toFixed(2)} ms: ${worstPageP99 < 20 ? "met" : "MISSED"}); ` +
+      `an output page under 5 ms (p99 ${worstOutputP99.toFixed(2)} ms over ${MANY * ENTRIES} stored entries: ${worstOutputP99 < 5 ? "met" : "MISSED"}); ` +
+      `transcripts take ${perThousand.toFixed(1)} KiB on disk per 1000 entries; ` +
       `under 200 ms added to start (plugin start work +${(openMany - openFew).toFixed(1)} ms: ${openMany - openFew < 200 ? "met" : "MISSED"}; ` +
       `gateway readiness ${gatewayAdded})`,
   );

@@ -11,10 +11,12 @@ import { silentLogger, type Logger } from "./logger.ts";
 import { dedupeName, looksLikeUuid, nameFromPrompt, randomRequestId, randomSessionId, validateGivenName } from "./names.ts";
 import { outcomeText, type PermissionAnswer, type PermissionPolicy, type PermissionRecord, type PermissionRequest } from "./permissions.ts";
 import { DEFAULT_OUTPUT_LIMITS, type OutputLimits } from "./output-buffer.ts";
+import { LaunchQueue } from "./launch-queue.ts";
 import type { ProcessHost } from "./process-host.ts";
 import { Session, type QueryFunction, type SessionInit } from "./session.ts";
 import { StatsRecorder, type StatsSnapshot, type StatsState } from "./stats.ts";
 import {
+  holdsSlot,
   isLive,
   PERMISSION_MODES,
   type EndReason,
@@ -42,8 +44,12 @@ export interface SessionHistory {
   hasName(name: string): boolean;
 }
 
-export interface EngineOptions {
+export interface EngineOptions<TOwner = unknown> {
   maxSessions?: number;
+  /** Launches accepted beyond maxSessions wait in a queue of at most this many (0: refuse at once). */
+  maxQueued?: number;
+  /** The key the launch queue is fair between (the owning agent); one key for all by default. */
+  queueKeyOf?: (owner: TOwner) => string;
   /** 0 disables the idle stop. */
   idleTimeoutMs?: number;
   /** How long finished sessions stay in memory. */
@@ -90,19 +96,24 @@ export class SessionEngine<TOwner = unknown> {
   private readonly retention = new Map<string, TimerHandle>();
   private readonly listeners = new Set<EngineListener<TOwner>>();
   private readonly stats: StatsRecorder;
-  private readonly opts: Required<
-    Omit<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "stats" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy" | "processHostFor">
+  private opts: Required<
+    Omit<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "stats" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy" | "queueKeyOf" | "maxSessions" | "maxQueued" | "processHostFor">
   > &
     Pick<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy" | "processHostFor">;
   /** Decided requests, so a late answer gets "already answered" rather than "unknown" (bounded). */
   private readonly decidedRequests = new Map<string, { sessionId: string; record: PermissionRecord }>();
   private shuttingDown = false;
+  private readonly queue = new LaunchQueue<{ id: string; agent: string }>();
+  private readonly queueKeyOf: (owner: TOwner) => string;
+  private maxSessions: number;
+  private maxQueued: number;
 
-  constructor(options: EngineOptions = {}) {
-    const maxSessions = options.maxSessions ?? 5;
-    if (!Number.isInteger(maxSessions) || maxSessions < 1) throw invalid(`maxSessions must be a whole number ≥ 1, got ${maxSessions}`);
+  constructor(options: EngineOptions<TOwner> = {}) {
+    this.maxSessions = 0;
+    this.maxQueued = 0;
+    this.setLimits({ maxSessions: options.maxSessions ?? 5, maxQueued: options.maxQueued ?? 20 });
+    this.queueKeyOf = options.queueKeyOf ?? (() => "");
     this.opts = {
-      maxSessions,
       idleTimeoutMs: options.idleTimeoutMs ?? 30 * 60_000,
       retentionMs: options.retentionMs ?? HOUR,
       outputLimits: options.outputLimits ?? DEFAULT_OUTPUT_LIMITS,
@@ -156,14 +167,17 @@ export class SessionEngine<TOwner = unknown> {
     const sandbox = this.checkRootBypass(permissionMode);
     const processHost = node ? this.processHostFor(node) : undefined;
 
-    // maxSessions bounds this machine's processes; a node's sessions count against its own slots.
-    const live = node ? [] : this.liveSessions().filter((s) => !s.node);
-    if (live.length >= this.opts.maxSessions) {
-      const names = live.map((s) => `${s.name} (${s.id}, ${s.status})`).join(", ");
+    // maxSessions bounds this machine's processes; a node's sessions count against its own slots
+    // (checked before the launch), so they neither queue here nor take a slot here.
+    const queued = !node && this.busyCount() >= this.maxSessions;
+    if (queued && this.queue.size >= this.maxQueued) {
+      const busy = this.busySessions();
+      const names = busy.map((s) => `${s.name} (${s.id}, ${s.status})`).join(", ");
+      const queue = this.maxQueued > 0 ? ` and ${this.queue.size} launch(es) wait in the queue, its limit (maxQueuedSessions ${this.maxQueued})` : "";
       throw new SessionError(
         "LIMIT_REACHED",
-        `${live.length === 1 ? "1 session is" : `${live.length} sessions are`} live, the limit is ${this.opts.maxSessions}: ${names}. Kill or finish one, or raise maxSessions.`,
-        { live: live.map((s) => ({ id: s.id, name: s.name, status: s.status })) },
+        `${busy.length === 1 ? "1 session is" : `${busy.length} sessions are`} running, the limit is ${this.maxSessions}${queue}: ${names}. Kill or finish one, or raise maxSessions.`,
+        { live: busy.map((s) => ({ id: s.id, name: s.name, status: s.status })), queued: this.queue.size },
       );
     }
 
@@ -186,7 +200,78 @@ export class SessionEngine<TOwner = unknown> {
       owner: request.owner,
       node,
       processHost,
+      queued,
     };
+    const session = this.createSession(init);
+    this.stats.recordLaunch();
+    this.opts.logger.info(
+      `session ${id} ${queued ? "queued" : "launched"} as "${name}" in ${workdir}${node ? ` on node ${node.name}` : ""}${resume ? ` (resuming ${resume.claudeSessionId}${resume.fork ? ", fork" : ""})` : ""}`,
+    );
+    if (queued) this.queue.add({ id, agent: this.queueKeyOf(request.owner) });
+    this.emit({ type: "launched", session: session.snapshot() });
+    if (!queued) session.start();
+    return session.snapshot();
+  }
+
+  /**
+   * Puts launches that were queued when the gateway stopped back in the queue, in their order,
+   * with their ids, names and times; they start as slots free up. Their environment is rebuilt
+   * from today's config for their workdir.
+   */
+  restoreQueued(stored: readonly SessionSnapshot<TOwner>[]): SessionSnapshot<TOwner>[] {
+    const restored: SessionSnapshot<TOwner>[] = [];
+    for (const s of [...stored].sort((a, b) => a.createdAt - b.createdAt)) {
+      if (s.status !== "queued" || this.sessions.has(s.id)) continue;
+      const resume = s.resumedFrom
+        ? { sessionId: s.resumedFrom.sessionId, claudeSessionId: s.resumedFrom.claudeSessionId, fork: s.resumedFrom.fork, costUsd: this.resumeBaseline(s.resumedFrom.sessionId ?? s.resumedFrom.claudeSessionId) }
+        : undefined;
+      const session = this.createSession({
+        id: s.id,
+        name: s.name,
+        prompt: s.prompt,
+        workdir: s.workdir,
+        model: s.model,
+        maxBudgetUsd: s.maxBudgetUsd,
+        systemPrompt: s.systemPrompt,
+        allowedTools: s.allowedTools,
+        permissionMode: s.permissionMode,
+        multiTurn: s.multiTurn,
+        resume,
+        env: buildChildEnv({ base: this.opts.baseEnv, overrides: { ...this.opts.envForWorkdir?.(s.workdir) }, sandbox: this.sandboxFor(s.permissionMode) }),
+        owner: s.owner,
+        queued: true,
+        createdAt: s.createdAt,
+      });
+      this.queue.add({ id: s.id, agent: this.queueKeyOf(s.owner) });
+      restored.push(session.snapshot());
+    }
+    if (restored.length) this.opts.logger.info(`${restored.length} queued launch(es) from before the restart are queued again`);
+    this.startQueued();
+    return restored;
+  }
+
+  /**
+   * New settings from a config edit: they apply to launches from now on (a running session keeps
+   * the ones it started with); a higher maxSessions starts queued launches at once.
+   */
+  configure(update: Pick<EngineOptions<TOwner>, "maxSessions" | "maxQueued" | "idleTimeoutMs" | "defaultWorkdir" | "defaultPermissionMode" | "allowRootBypass" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy" | "permissionTimeoutMs">): void {
+    const { maxSessions, maxQueued, ...rest } = update;
+    const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+    // defaultWorkdir may be cleared by the edit.
+    this.opts = { ...this.opts, ...defined, defaultWorkdir: update.defaultWorkdir };
+    this.setLimits({ maxSessions: maxSessions ?? this.maxSessions, maxQueued: maxQueued ?? this.maxQueued });
+  }
+
+  /** New limits apply at once: a higher maxSessions starts queued launches now. */
+  setLimits(limits: { maxSessions: number; maxQueued: number }): void {
+    if (!Number.isInteger(limits.maxSessions) || limits.maxSessions < 1) throw invalid(`maxSessions must be a whole number ≥ 1, got ${limits.maxSessions}`);
+    if (!Number.isInteger(limits.maxQueued) || limits.maxQueued < 0) throw invalid(`maxQueuedSessions must be a whole number ≥ 0, got ${limits.maxQueued}`);
+    this.maxSessions = limits.maxSessions;
+    this.maxQueued = limits.maxQueued;
+    this.startQueued();
+  }
+
+  private createSession(init: SessionInit<TOwner>): Session<TOwner> {
     const session = new Session<TOwner>(init, {
       clock: this.opts.clock,
       logger: this.opts.logger,
@@ -199,13 +284,36 @@ export class SessionEngine<TOwner = unknown> {
       permissionPolicy: this.opts.permissionPolicy,
       permissionTimeoutMs: this.opts.permissionTimeoutMs,
       newRequestId: () => this.uniqueRequestId(),
+      queuePosition: (id) => this.queue.position(id),
     });
-    this.sessions.set(id, session);
-    this.stats.recordLaunch();
-    this.opts.logger.info(`session ${id} launched as "${name}" in ${workdir}${node ? ` on node ${node.name}` : ""}${resume ? ` (resuming ${resume.claudeSessionId}${resume.fork ? ", fork" : ""})` : ""}`);
-    this.emit({ type: "launched", session: session.snapshot() });
-    session.start();
-    return session.snapshot();
+    this.sessions.set(init.id, session);
+    return session;
+  }
+
+  /** Starts queued launches, fairly between agents, while slots are free. */
+  private startQueued(): void {
+    if (this.shuttingDown) return;
+    while (this.busyCount() < this.maxSessions) {
+      const next = this.queue.next();
+      if (!next) return;
+      const session = this.sessions.get(next.id);
+      if (!session || session.status !== "queued") continue;
+      this.opts.logger.info(`session ${session.id} leaves the queue and starts`);
+      session.start();
+      this.emit({ type: "started", session: session.snapshot() });
+    }
+  }
+
+  /** How many sessions hold a slot; counted without taking snapshots (this runs at every launch and end). */
+  private busyCount(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (holdsSlot(s.status) && !s.node) n++;
+    return n;
+  }
+
+  /** The sessions that hold a slot of this machine (their process runs here). */
+  private busySessions(): SessionSnapshot<TOwner>[] {
+    return this.list().filter((s) => holdsSlot(s.status) && !s.node);
   }
 
   async respond(ref: string, message: string, options: { interrupt?: boolean; by?: string } = {}): Promise<SessionSnapshot<TOwner>> {
@@ -309,7 +417,8 @@ export class SessionEngine<TOwner = unknown> {
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
     const reason: EndReason = { kind: "gateway_restart" };
-    await Promise.all([...this.sessions.values()].map((s) => s.stop(reason)));
+    // Queued launches stay queued (in the store): they start after the restart.
+    await Promise.all([...this.sessions.values()].filter((s) => s.status !== "queued").map((s) => s.stop(reason)));
     for (const timer of this.retention.values()) timer.cancel();
     this.retention.clear();
   }
@@ -332,8 +441,11 @@ export class SessionEngine<TOwner = unknown> {
     if (event.type === "ended") {
       this.stats.recordEnd(event.session, event.status, event.reason);
       this.scheduleForgetting(event.session.id);
+      this.queue.remove(event.session.id);
     }
     this.emit(event);
+    // A slot freed (or a queued launch was killed): the next in the queue starts.
+    if (event.type === "ended") this.startQueued();
   }
 
   private scheduleForgetting(id: string): void {
@@ -429,6 +541,24 @@ export class SessionEngine<TOwner = unknown> {
     }
     if (!isDir) throw invalid(`workdir ${dir} is a file, not a directory`);
     return dir;
+  }
+
+  /** The cost the resumed conversation had already run up (not this session's). */
+  private resumeBaseline(ref: string): number {
+    try {
+      return this.resolveResume(ref).costUsd;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** For a launch accepted earlier: the sandbox switch it was accepted with, if today's config still allows it. */
+  private sandboxFor(mode: PermissionMode): boolean {
+    try {
+      return this.checkRootBypass(mode);
+    } catch {
+      return false;
+    }
   }
 
   private checkRootBypass(mode: PermissionMode): boolean {

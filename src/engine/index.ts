@@ -1,4 +1,6 @@
 // The engine's public surface: everything outside src/engine imports from here.
+export type { QueryFunction } from "./session.ts";
+export { LaunchQueue, type QueuePosition } from "./launch-queue.ts";
 export { SessionEngine, type EngineOptions, type EngineListener, type PastSession, type RequestLookup, type SessionHistory } from "./engine.ts";
 export { SessionError, isSessionError, invalid, type ErrorCode } from "./errors.ts";
 export { systemClock, type Clock, type TimerHandle } from "./clock.ts";
@@ -25,6 +27,7 @@ export {
 } from "./permissions.ts";
 export {
   isLive,
+  holdsSlot,
   reasonText,
   statusForReason,
   LIVE_STATUSES,

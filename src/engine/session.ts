@@ -61,6 +61,8 @@ export interface SessionDeps<TOwner> {
   /** A permission request nobody answers within this is denied (fail closed). */
   permissionTimeoutMs: number;
   newRequestId: () => string;
+  /** Where a queued session stands in the launch queue. */
+  queuePosition?: (id: string) => { position: number; total: number } | undefined;
 }
 
 export interface SessionInit<TOwner> {
@@ -81,6 +83,10 @@ export interface SessionInit<TOwner> {
   node?: NodeRef | undefined;
   /** Where the process runs (default: this machine). */
   processHost?: ProcessHost | undefined;
+  /** Accepted while every slot is taken: waits, with no process, until start() is called. */
+  queued?: boolean;
+  /** When it was first accepted (a queued launch restored after a restart keeps its time). */
+  createdAt?: number;
 }
 
 const STDERR_TAIL_BYTES = 4096;
@@ -102,7 +108,7 @@ export class Session<TOwner> {
   private readonly deps: SessionDeps<TOwner>;
   private readonly input = new InputQueue<SDKUserMessage>();
   private name_: string;
-  private status_: SessionStatus = "starting";
+  private status_: SessionStatus;
   private reason_: EndReason | undefined;
   private claudeSessionId_: string | undefined;
   private query: Query | undefined;
@@ -127,8 +133,11 @@ export class Session<TOwner> {
     this.deps = deps;
     this.id = init.id;
     this.name_ = init.name;
-    this.createdAt = deps.clock.now();
+    this.status_ = init.queued ? "queued" : "starting";
+    this.createdAt = init.createdAt ?? deps.clock.now();
     this.output = new OutputBuffer(deps.outputLimits);
+    // The prompt is the first message of the stream, ahead of follow-ups sent while it was queued.
+    this.pushUserMessage(init.prompt);
   }
 
   get name(): string {
@@ -145,6 +154,9 @@ export class Session<TOwner> {
   }
   get owner(): TOwner {
     return this.init.owner;
+  }
+  get node(): NodeRef | undefined {
+    return this.init.node;
   }
   get pid(): number | undefined {
     return this.child?.pid;
@@ -185,6 +197,9 @@ export class Session<TOwner> {
       lastResult: this.lastResult_,
       waitingFor: this.status_ !== "waiting" ? undefined : this.pending.size > 0 ? "permission" : "input",
       pendingRequests: [...this.pending.values()].map((p) => p.request),
+      queue: this.status_ === "queued" ? this.deps.queuePosition?.(this.id) : undefined,
+      systemPrompt: this.init.systemPrompt,
+      allowedTools: this.init.allowedTools,
     };
   }
 
@@ -241,9 +256,9 @@ export class Session<TOwner> {
     }
   }
 
-  /** Spawns the CLI and starts consuming its messages. Returns at once. */
+  /** Spawns the CLI and starts consuming its messages (a queued session leaves the queue). Returns at once. */
   start(): void {
-    this.pushUserMessage(this.init.prompt);
+    if (this.status_ === "queued") this.status_ = "starting";
     const options = this.buildOptions();
     try {
       this.query = this.deps.queryFn({ prompt: this.input, options });
@@ -274,6 +289,9 @@ export class Session<TOwner> {
   /** Stops the current turn; the session stays open for the next message. */
   async interrupt(): Promise<void> {
     if (!isLive(this.status_)) throw this.notRunning("interrupt");
+    if (this.status_ === "queued") {
+      throw new SessionError("NOT_RUNNING", `Session ${this.label()} is queued and has not started: there is no turn to interrupt (kill it to take it out of the queue).`);
+    }
     if (this.status_ === "waiting" && this.pending.size === 0) {
       throw new SessionError("NOT_RUNNING", `Session ${this.label()} is waiting for input: there is no turn to interrupt.`);
     }

@@ -3,14 +3,21 @@
 import type { CatchUp, OutputEntry } from "./output-buffer.ts";
 import type { PermissionRecord, PermissionRequest } from "./permissions.ts";
 
-export type LiveStatus = "starting" | "running" | "waiting";
+/** A queued session waits for a free slot (maxSessions); the other live statuses hold one. */
+export type LiveStatus = "queued" | "starting" | "running" | "waiting";
 export type TerminalStatus = "completed" | "failed" | "killed" | "interrupted";
 export type SessionStatus = LiveStatus | TerminalStatus;
 
-export const LIVE_STATUSES: readonly LiveStatus[] = ["starting", "running", "waiting"];
+export const LIVE_STATUSES: readonly LiveStatus[] = ["queued", "starting", "running", "waiting"];
 export const TERMINAL_STATUSES: readonly TerminalStatus[] = ["completed", "failed", "killed", "interrupted"];
 
+/** Not ended yet: queued, or running its Claude Code process. */
 export function isLive(status: SessionStatus): status is LiveStatus {
+  return status === "queued" || status === "starting" || status === "running" || status === "waiting";
+}
+
+/** Holds one of the maxSessions slots: its Claude Code process runs. */
+export function holdsSlot(status: SessionStatus): boolean {
   return status === "starting" || status === "running" || status === "waiting";
 }
 
@@ -139,11 +146,19 @@ export interface SessionSnapshot<TOwner> {
   waitingFor: "input" | "permission" | undefined;
   /** Permission requests Claude Code is blocked on. */
   pendingRequests: PermissionRequest[];
+  /** While queued: where it stands (1 starts next). */
+  queue?: { position: number; total: number } | undefined;
+  /** The launch's own system prompt addition and tool list, kept so a queued launch can start after a restart. */
+  systemPrompt?: string | undefined;
+  allowedTools?: readonly string[] | undefined;
 }
 
 /** Everything the engine reports; the notifier and stats consume these. */
 export type SessionEvent<TOwner> =
+  /** Accepted: running now, or queued (status "queued") until a slot frees. */
   | { type: "launched"; session: SessionSnapshot<TOwner> }
+  /** A queued session got its slot and starts now. */
+  | { type: "started"; session: SessionSnapshot<TOwner> }
   | { type: "claude_session"; session: SessionSnapshot<TOwner>; claudeSessionId: string }
   | { type: "turn_started"; session: SessionSnapshot<TOwner> }
   | { type: "output"; session: SessionSnapshot<TOwner>; entry: OutputEntry }

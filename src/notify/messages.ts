@@ -7,7 +7,13 @@ type Snap = SessionSnapshot<Owner>;
 
 export function launchedNotice(s: Snap): string {
   const resumed = s.resumedFrom ? ` (${s.resumedFrom.fork ? "fork" : "resume"} of ${s.resumedFrom.sessionId ?? s.resumedFrom.claudeSessionId})` : "";
-  return `↩️ Claude Code session ${s.name} [${s.id}] launched${resumed}: ${firstLine(s.prompt)}`;
+  const queued = s.status === "queued" ? ` queued${s.queue ? ` #${s.queue.position} of ${s.queue.total}` : ""} (every slot is taken; it starts when one frees)` : " launched";
+  return `↩️ Claude Code session ${s.name} [${s.id}]${queued}${resumed}: ${firstLine(s.prompt)}`;
+}
+
+/** A queued session got its slot. */
+export function startedNotice(s: Snap): string {
+  return `▶️ ${s.name} [${s.id}] started: it left the queue and runs now`;
 }
 
 export function waitingNotice(s: Snap, lastText: string, interrupted: boolean): string {

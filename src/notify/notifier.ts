@@ -9,6 +9,7 @@ import {
   decisionNotice,
   endedNotice,
   launchedNotice,
+  startedNotice,
   longRunningNotice,
   permissionNotice,
   permissionWakeText,
@@ -49,7 +50,7 @@ interface PendingStream {
 }
 
 export class Notifier {
-  private readonly opts: NotifierOptions;
+  private opts: NotifierOptions;
   private readonly streams = new Map<string, PendingStream>();
   private readonly longRunTimers = new Map<string, NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -57,6 +58,11 @@ export class Notifier {
 
   constructor(options: NotifierOptions) {
     this.opts = options;
+  }
+
+  /** A config edit: routes, pacing and notice settings apply to notices from now on. */
+  setConfig(config: PluginConfig): void {
+    this.opts = { ...this.opts, config };
   }
 
   start(): void {
@@ -87,6 +93,11 @@ export class Notifier {
     switch (event.type) {
       case "launched":
         if (s.owner.origin !== "command") this.notify(s, launchedNotice(s), "launched", `${s.id}:launched`);
+        if (s.status !== "queued") this.startLongRunTimer(s);
+        return;
+      case "started":
+        // Whoever launched it was told it was queued; everyone in its chat learns it runs now.
+        this.notify(s, startedNotice(s), "started", `${s.id}:started`);
         this.startLongRunTimer(s);
         return;
       case "waiting":

@@ -7,7 +7,7 @@ import { invalid, PERMISSION_MODES, type PermissionMode } from "../engine/index.
 export const MAX_PROMPT_CHARS = 100_000;
 const MAX_SYSTEM_PROMPT_CHARS = 20_000;
 
-export const LIST_STATUSES = ["all", "running", "waiting", "completed", "failed", "killed", "interrupted"] as const;
+export const LIST_STATUSES = ["all", "queued", "running", "waiting", "completed", "failed", "killed", "interrupted"] as const;
 export type ListStatus = (typeof LIST_STATUSES)[number];
 
 export interface LaunchInput {
@@ -50,6 +50,9 @@ export interface OutputInput {
   session: string;
   lines: number;
   full: boolean;
+  /** Paging by sequence number: the entries after this one (with `limit`). */
+  since: number | undefined;
+  limit: number;
 }
 
 export interface ListInput {
@@ -227,11 +230,29 @@ export function parseBgInput(raw: unknown): BgInput {
 }
 
 export function parseOutputInput(raw: unknown): OutputInput {
-  const p = new Params(raw, "output", { session: ["session_id", "sessionId", "ref"], lines: [], full: [] });
+  const p = new Params(raw, "output", { session: ["session_id", "sessionId", "ref"], lines: [], full: [], since: [], limit: [] });
   return {
     session: p.str("session", { required: true, max: 200, what: SESSION_WHAT }),
     lines: p.num("lines", { min: 1, max: 5000, integer: true, fallback: 50 }),
     full: p.bool("full"),
+    since: p.num("since", { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true }),
+    limit: p.num("limit", { min: 1, max: 5000, integer: true, fallback: 200 }),
+  };
+}
+
+export const TRANSCRIPT_FORMATS = ["jsonl", "markdown"] as const;
+export type TranscriptFormat = (typeof TRANSCRIPT_FORMATS)[number];
+
+export interface TranscriptInput {
+  session: string;
+  format: TranscriptFormat;
+}
+
+export function parseTranscriptInput(raw: unknown): TranscriptInput {
+  const p = new Params(raw, "transcript", { session: ["session_id", "sessionId", "ref", "id"], format: [] });
+  return {
+    session: p.str("session", { required: true, max: 200, what: SESSION_WHAT }),
+    format: p.oneOf("format", TRANSCRIPT_FORMATS) ?? "markdown",
   };
 }
 

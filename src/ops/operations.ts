@@ -31,7 +31,9 @@ import {
   parseRespondInput,
   parseResumeInput,
   parseSessionRef,
+  parseTranscriptInput,
   type LaunchInput,
+  type TranscriptFormat,
 } from "./inputs.ts";
 import { callerLabel, type Caller, type Owner } from "./types.ts";
 
@@ -53,12 +55,28 @@ export interface StoredSessions {
   decisions(query: { sessionId: string | undefined; limit: number; offset: number }): PermissionRecord[];
 }
 
+/** Durable transcripts (the store's): every entry of a session, after it left memory too. */
+export interface TranscriptReader {
+  page(sessionId: string, query: { since?: number; limit?: number }): TranscriptPage;
+  tail(sessionId: string, n: number): TranscriptPage;
+}
+
+export interface TranscriptPage {
+  entries: OutputEntry[];
+  /** Entries dropped by the per-session bound (they come before the first kept one). */
+  dropped: number;
+  lastSeq: number;
+  /** Entries after the page that its limit left out. */
+  more: number;
+}
+
 export interface OperationsDeps {
   engine: SessionEngine<Owner>;
   config: PluginConfig;
   foreground: ForegroundRegistry;
   preLaunchChecks?: PreLaunchCheck;
   stored?: StoredSessions;
+  transcripts?: TranscriptReader;
   /** Paired nodes sessions can run on; absent: every session runs on this machine. */
   nodes?: NodeDirectory;
 }
@@ -81,9 +99,22 @@ export interface OutputResult {
   entries: readonly OutputEntry[];
   /** Entries that exist before the first returned one (trimmed or not asked for). */
   earlier: number;
-  /** False for a session that has left memory: only its final result is kept. */
+  /** Entries after the last returned one that the page's limit left out (paging with `since`). */
+  more: number;
+  /** Where the entries come from: the live buffer, the durable transcript, or only the final result. */
+  source: "memory" | "transcript" | "result";
+  /** False for a session that has left memory. */
   inMemory: boolean;
 }
+export interface TranscriptResult {
+  session: Snapshot;
+  format: TranscriptFormat;
+  /** Every entry kept, oldest first. */
+  entries: readonly OutputEntry[];
+  /** Entries dropped by the per-session bound before the first one kept. */
+  dropped: number;
+}
+
 export interface ListResult {
   sessions: Snapshot[];
   total: number;
@@ -109,11 +140,12 @@ export interface BgResult {
 
 export class Operations {
   private readonly engine: SessionEngine<Owner>;
-  private readonly config: PluginConfig;
+  private config: PluginConfig;
   private readonly foreground: ForegroundRegistry;
-  private readonly preLaunchChecks: PreLaunchCheck | undefined;
+  private preLaunchChecks: PreLaunchCheck | undefined;
   private readonly stored: StoredSessions | undefined;
   private readonly nodes: NodeDirectory | undefined;
+  private readonly transcripts: TranscriptReader | undefined;
   /** Agent replies in a row per session, reset when a person replies. */
   private readonly autoResponds = new Map<string, number>();
 
@@ -124,6 +156,13 @@ export class Operations {
     this.preLaunchChecks = deps.preLaunchChecks;
     this.stored = deps.stored;
     this.nodes = deps.nodes;
+    this.transcripts = deps.transcripts;
+  }
+
+  /** A config edit: new values apply to the operations from now on. */
+  setConfig(config: PluginConfig, preLaunchChecks: PreLaunchCheck | undefined): void {
+    this.config = config;
+    this.preLaunchChecks = preLaunchChecks;
   }
 
   async launch(caller: Caller, raw: unknown): Promise<LaunchResult> {
@@ -281,11 +320,49 @@ export class Operations {
   output(caller: Caller, raw: unknown): OutputResult {
     const input = parseOutputInput(raw);
     const target = this.visible(caller, input.session);
-    const buffer = this.engine.find(target.id)?.output;
-    if (!buffer) return { session: target, entries: keptResult(target), earlier: Math.max(0, target.lastSeq - 1), inMemory: false };
-    const entries = input.full ? buffer.all() : buffer.tail(input.lines);
-    const earlier = (entries[0]?.seq ?? buffer.lastSeq + 1) - 1;
-    return { session: this.engine.snapshot(target.id), entries, earlier, inMemory: true };
+    const live = this.engine.find(target.id);
+    const session = live ? this.engine.snapshot(target.id) : target;
+    const buffer = live?.output;
+    const inMemory = buffer !== undefined;
+    // The live buffer answers while it still holds what is asked; the durable transcript (longer,
+    // and kept after the session left memory or the gateway restarted) answers the rest.
+    if (input.since !== undefined) {
+      if (buffer && (input.since + 1 >= buffer.firstSeq || !this.transcripts)) {
+        const after = buffer.after(input.since).entries;
+        const entries = after.slice(0, input.limit);
+        return { session, entries, earlier: pageEarlier(entries, input.since), more: after.length - entries.length, source: "memory", inMemory };
+      }
+      if (this.transcripts) {
+        const page = this.transcripts.page(target.id, { since: input.since, limit: input.limit });
+        return { session, entries: page.entries, earlier: pageEarlier(page.entries, input.since), more: page.more, source: "transcript", inMemory };
+      }
+    } else if (buffer && !input.full && (buffer.size >= input.lines || buffer.firstSeq === 1 || !this.transcripts)) {
+      const entries = buffer.tail(input.lines);
+      return { session, entries, earlier: (entries[0]?.seq ?? buffer.lastSeq + 1) - 1, more: 0, source: "memory", inMemory };
+    } else if (this.transcripts) {
+      const page = input.full ? this.transcripts.page(target.id, {}) : this.transcripts.tail(target.id, input.lines);
+      if (page.entries.length > 0) {
+        return { session, entries: page.entries, earlier: (page.entries[0]?.seq ?? 1) - 1, more: 0, source: "transcript", inMemory };
+      }
+    }
+    if (buffer) {
+      const entries = buffer.all();
+      return { session, entries, earlier: (entries[0]?.seq ?? buffer.lastSeq + 1) - 1, more: 0, source: "memory", inMemory };
+    }
+    return { session, entries: keptResult(target), earlier: Math.max(0, target.lastSeq - 1), more: 0, source: "result", inMemory };
+  }
+
+  /** The whole kept transcript of a session, for an export. */
+  transcript(caller: Caller, raw: unknown): TranscriptResult {
+    const input = parseTranscriptInput(raw);
+    const target = this.visible(caller, input.session);
+    const session = this.engine.find(target.id) ? this.engine.snapshot(target.id) : target;
+    if (this.transcripts) {
+      const page = this.transcripts.page(target.id, {});
+      if (page.entries.length > 0 || !this.engine.find(target.id)) return { session, format: input.format, entries: page.entries, dropped: page.dropped };
+    }
+    const entries = this.engine.find(target.id)?.output.all() ?? keptResult(target);
+    return { session, format: input.format, entries, dropped: (entries[0]?.seq ?? 1) - 1 };
   }
 
   list(caller: Caller, raw: unknown): ListResult {
@@ -412,6 +489,11 @@ export class Operations {
 }
 
 /** What is kept of a session's output once it has left memory: its last result. */
+/** Entries before a page that starts after `since`: those up to `since`. */
+function pageEarlier(entries: readonly OutputEntry[], since: number): number {
+  return entries.length ? (entries[0]?.seq ?? since + 1) - 1 : since;
+}
+
 function keptResult(s: Snapshot): OutputEntry[] {
   return s.lastResult ? [{ seq: s.lastSeq, at: s.endedAt ?? s.createdAt, kind: "result", text: s.lastResult }] : [];
 }

@@ -7,9 +7,11 @@ import { openDatabase } from "./database.ts";
 import { endOrphans, processStartTicks, type OrphanReport } from "./orphans.ts";
 import { OutboxStore } from "./outbox-store.ts";
 import { SessionStore } from "./session-store.ts";
+import { TranscriptStore } from "./transcript-store.ts";
 
 export { SessionStore, type ListQuery, type RecordedProcess } from "./session-store.ts";
 export { OutboxStore, type OutboxItem } from "./outbox-store.ts";
+export { TranscriptStore, type TranscriptPage } from "./transcript-store.ts";
 
 /** The store's file, relative to the service's state directory. */
 export const STORE_FILE = path.join("claude-code", "store.sqlite");
@@ -17,6 +19,7 @@ export const STORE_FILE = path.join("claude-code", "store.sqlite");
 export interface PluginStore<TOwner> {
   sessions: SessionStore<TOwner>;
   outbox: OutboxStore;
+  transcripts: TranscriptStore;
   file: string;
   /** Set when an unreadable store was moved aside at open. */
   movedAside: { to: string; reason: string } | undefined;
@@ -28,15 +31,22 @@ export function openStore<TOwner>(options: {
   maxPersistedSessions: number;
   agentOf: (owner: TOwner) => string | undefined;
   now?: () => number;
+  /** Transcript entries kept per session (default 5000). */
+  maxTranscriptEntries?: number;
+  /** Told when a batch of transcript entries could not be written (it is retried). */
+  onTranscriptError?: (err: unknown) => void;
 }): PluginStore<TOwner> {
   const file = path.join(options.stateDir, STORE_FILE);
   const { db, movedAside } = openDatabase(file, options.now);
+  const transcripts = new TranscriptStore({ db, maxEntriesPerSession: options.maxTranscriptEntries ?? 5000, onError: options.onTranscriptError });
   return {
     sessions: new SessionStore<TOwner>({ db, agentOf: options.agentOf, maxPersistedSessions: options.maxPersistedSessions }),
     outbox: new OutboxStore(db, options.now),
+    transcripts,
     file,
     movedAside,
     close: () => {
+      transcripts.close();
       if (db.isOpen) db.close();
     },
   };
@@ -77,24 +87,28 @@ export async function recoverAfterRestart<TOwner>(store: SessionStore<TOwner>, n
   return { interrupted, orphans, stats: state };
 }
 
-/** Keeps the store current with the engine: every lifecycle change, the stats, the CLI pids. */
-export function recordEngine<TOwner>(engine: SessionEngine<TOwner>, store: SessionStore<TOwner>, logger: Logger): () => void {
+/** Keeps the store current with the engine: every lifecycle change, the stats, the CLI pids, the transcript. */
+export function recordEngine<TOwner>(engine: SessionEngine<TOwner>, store: SessionStore<TOwner>, logger: Logger, transcripts?: TranscriptStore): () => void {
   return engine.subscribe((event) => {
     try {
       switch (event.type) {
         case "output":
-          return; // too frequent to persist; the result of each turn arrives with the waiting/ended event
+          // Queued and written in batches: the hot path pays an array push.
+          transcripts?.append(event.session.id, event.entry);
+          return;
         case "process":
           if (event.running) store.recordProcess({ pid: event.pid, sessionId: event.session.id, startTicks: processStartTicks(event.pid) });
           else store.forgetProcess(event.pid);
           return;
         case "launched":
         case "ended":
+          if (event.type === "ended") transcripts?.flush();
           store.transaction(() => {
             store.save(event.session);
             store.saveStats(engine.exportStats());
           });
           return;
+        case "started":
         case "claude_session":
         case "turn_started":
         case "waiting":

@@ -39,14 +39,14 @@ export interface RecordedProcess {
   startTicks: string | undefined;
 }
 
-const LIVE: readonly SessionStatus[] = ["starting", "running", "waiting"];
+const LIVE: readonly SessionStatus[] = ["queued", "starting", "running", "waiting"];
 
 type Row = { data: string };
 
 export class SessionStore<TOwner> implements SessionHistory {
   private readonly db: DatabaseSync;
   private readonly agentOf: (owner: TOwner) => string | undefined;
-  private readonly maxPersisted: number;
+  private maxPersisted: number;
   private readonly stmt: Record<
     | "upsert"
     | "byId"
@@ -54,6 +54,7 @@ export class SessionStore<TOwner> implements SessionHistory {
     | "byClaude"
     | "hasName"
     | "live"
+    | "queued"
     | "count"
     | "countEnded"
     | "pruneOldest"
@@ -90,9 +91,10 @@ export class SessionStore<TOwner> implements SessionHistory {
       hasName: db.prepare("SELECT 1 AS found FROM sessions WHERE name = ?"),
       live: db.prepare(`SELECT data FROM sessions WHERE status IN ('starting', 'running', 'waiting') ORDER BY created_at`),
       count: db.prepare("SELECT COUNT(*) AS n FROM sessions"),
-      countEnded: db.prepare(`SELECT COUNT(*) AS n FROM sessions WHERE status NOT IN ('starting', 'running', 'waiting')`),
+      queued: db.prepare(`SELECT data FROM sessions WHERE status = 'queued' ORDER BY created_at`),
+      countEnded: db.prepare(`SELECT COUNT(*) AS n FROM sessions WHERE status NOT IN ('queued', 'starting', 'running', 'waiting')`),
       pruneOldest: db.prepare(
-        `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE status NOT IN ('starting', 'running', 'waiting') ORDER BY created_at LIMIT ?)`,
+        `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE status NOT IN ('queued', 'starting', 'running', 'waiting') ORDER BY created_at LIMIT ?)`,
       ),
       getKv: db.prepare("SELECT value FROM kv WHERE key = ?"),
       setKv: db.prepare("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
@@ -149,9 +151,14 @@ export class SessionStore<TOwner> implements SessionHistory {
     return this.stmt.hasName.get(name) !== undefined;
   }
 
-  /** Sessions recorded as live: after a crash, these were running when the gateway died. */
+  /** Sessions recorded as running (a queued one is not): after a crash, these were running when the gateway died. */
   liveSessions(): SessionSnapshot<TOwner>[] {
     return this.stmt.live.all().flatMap((row) => parse<TOwner>(row) ?? []);
+  }
+
+  /** Launches that were waiting in the queue, oldest first: they are queued again after a restart. */
+  queuedSessions(): SessionSnapshot<TOwner>[] {
+    return this.stmt.queued.all().flatMap((row) => parse<TOwner>(row) ?? []);
   }
 
   /** A page of sessions, newest first, and how many match in all. */
@@ -245,6 +252,11 @@ export class SessionStore<TOwner> implements SessionHistory {
       this.db.exec("ROLLBACK");
       throw err;
     }
+  }
+
+  /** A config edit: the new bound applies from the next prune on. */
+  setMaxPersisted(n: number): void {
+    this.maxPersisted = n;
   }
 
   /** Drops the oldest finished sessions beyond maxPersistedSessions. */

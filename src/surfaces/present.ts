@@ -4,7 +4,7 @@ import { outcomeText, reasonText, type OutputEntry, type PermissionRecord, type 
 import { launchedNotice } from "../notify/messages.ts";
 import { duration, entryLine, placeText, usd } from "../notify/format.ts";
 import type { NodeStatus } from "../nodes/directory.ts";
-import type { BgResult, FgResult, LaunchResult, ListResult, NodesResult, OutputResult, PermitResult, RespondResult, Snapshot } from "../ops/operations.ts";
+import type { BgResult, FgResult, LaunchResult, ListResult, NodesResult, OutputResult, PermitResult, RespondResult, Snapshot, TranscriptResult } from "../ops/operations.ts";
 
 /** The JSON shape of a session in tool details and RPC payloads. */
 export interface SessionJson {
@@ -34,6 +34,8 @@ export interface SessionJson {
   waitingFor: "input" | "permission" | undefined;
   /** Requests Claude Code is blocked on. */
   pending: PermissionRequest[];
+  /** While queued: its place in the launch queue (1 starts next). */
+  queue: { position: number; total: number } | undefined;
 }
 
 export function sessionJson(s: Snapshot): SessionJson {
@@ -60,6 +62,7 @@ export function sessionJson(s: Snapshot): SessionJson {
     lastSeq: s.lastSeq,
     waitingFor: s.waitingFor,
     pending: s.pendingRequests ?? [],
+    queue: s.queue,
   };
 }
 
@@ -69,7 +72,8 @@ export function outputJson(e: OutputEntry): { seq: number; kind: string; text: s
 
 function statusLine(s: Snapshot): string {
   const pending = s.pendingRequests?.length ? ` (permission: ${s.pendingRequests.map((r) => r.id).join(", ")})` : "";
-  const state = s.reason ? `${s.status} (${reasonText(s.reason)})` : `${s.status}${pending}`;
+  const queued = s.status === "queued" && s.queue ? ` #${s.queue.position} of ${s.queue.total}` : "";
+  const state = s.reason ? `${s.status} (${reasonText(s.reason)})` : `${s.status}${queued}${pending}`;
   return `${s.name} [${s.id}] ${state} · ${placeText(s)} · ${usd(s.costUsd)} · ${duration(s.durationMs)}`;
 }
 
@@ -77,7 +81,8 @@ function statusLine(s: Snapshot): string {
 export function launchText(r: LaunchResult): string {
   const s = r.session;
   const budget = s.maxBudgetUsd !== undefined ? `budget ${usd(s.maxBudgetUsd)}` : "no budget limit";
-  return `${launchedNotice(s)}\nWorkdir ${placeText(s)} · ${s.permissionMode} · ${budget}${s.model ? ` · ${s.model}` : ""}. It runs in the background; you will be told when it needs input or finishes.`;
+  const when = s.status === "queued" ? "It starts when a slot frees and runs in the background" : "It runs in the background";
+  return `${launchedNotice(s)}\nWorkdir ${placeText(s)} · ${s.permissionMode} · ${budget}${s.model ? ` · ${s.model}` : ""}. ${when}; you will be told when it needs input or finishes.`;
 }
 
 export function respondText(r: RespondResult): string {
@@ -90,13 +95,15 @@ export function killText(s: Snapshot): string {
 
 export function outputText(r: OutputResult): string {
   const head = statusLine(r.session);
-  if (!r.inMemory) {
+  if (r.source === "result") {
     const kept = r.entries.map(entryLine).join("\n");
-    return `${head}\n(this session has left memory: only its final result is kept)${kept ? `\n${kept}` : ""}`;
+    return `${head}\n(no transcript is kept for this session: only its final result)${kept ? `\n${kept}` : ""}`;
   }
   if (r.entries.length === 0) return `${head}\n(no output yet)`;
   const earlier = r.earlier > 0 ? `… ${r.earlier} earlier entries not shown\n` : "";
-  return `${head}\n${earlier}${r.entries.map(entryLine).join("\n")}`;
+  const last = r.entries[r.entries.length - 1]?.seq ?? 0;
+  const more = r.more > 0 ? `\n… ${r.more} more entries: ask for those after ${last}` : "";
+  return `${head}\n${earlier}${r.entries.map(entryLine).join("\n")}${more}`;
 }
 
 /** A page of sessions, newest first; `nextPage` says how to ask for the next one on this surface. */
@@ -190,4 +197,52 @@ export function nodesText(r: NodesResult): string {
     return `${n.name} [${n.id}] · ready · ${n.freeSlots ?? "?"} of ${n.slots ?? "?"} slots free · Claude Code ${n.claudeCodeVersion ?? "?"} · workdirs: ${dirs}${sessions}`;
   });
   return `${r.nodes.length === 1 ? "1 node" : `${r.nodes.length} nodes`}:\n${lines.join("\n")}\nLaunch on one: /claude --node <name> --workdir <dir> <prompt>`;
+}
+
+/** A transcript export: JSON Lines (one entry per line, epoch-ms times) or a Markdown document. */
+export function transcriptText(r: TranscriptResult): string {
+  if (r.format === "jsonl") {
+    return r.entries.map((e) => JSON.stringify({ sessionId: r.session.id, seq: e.seq, at: e.at, kind: e.kind, ...(e.tool !== undefined ? { tool: e.tool } : {}), text: e.text })).join("\n") + (r.entries.length ? "\n" : "");
+  }
+  const s = r.session;
+  const lines = [
+    `# ${s.name} [${s.id}]`,
+    "",
+    `- status: ${s.status}${s.reason ? ` (${reasonText(s.reason)})` : ""}`,
+    `- workdir: ${s.workdir}`,
+    `- started: ${new Date(s.createdAt).toISOString()}${s.endedAt !== undefined ? `, ended: ${new Date(s.endedAt).toISOString()}` : ""}`,
+    `- cost: ${usd(s.costUsd)}, turns: ${s.turns}`,
+    "",
+    "## Prompt",
+    "",
+    fence(s.prompt),
+    "",
+    "## Transcript",
+    "",
+  ];
+  if (r.dropped > 0) lines.push(`_${r.dropped} earlier entries were dropped by the transcript bound._`, "");
+  for (const e of r.entries) {
+    const when = new Date(e.at).toISOString();
+    switch (e.kind) {
+      case "text":
+        lines.push(`**Claude** · ${when}`, "", e.text, "");
+        break;
+      case "followup":
+        lines.push(`**Follow-up** · ${when}`, "", e.text, "");
+        break;
+      case "result":
+        lines.push(`**Result** · ${when}`, "", e.text, "");
+        break;
+      default:
+        lines.push(`- ${entryLine(e).replace(/\n/g, " ")} · ${when}`, "");
+    }
+  }
+  return lines.join("\n");
+}
+
+/** A fenced block that the text itself cannot close (a longer fence than any run of backticks in it). */
+function fence(text: string): string {
+  const longest = Math.max(2, ...Array.from(text.matchAll(/`+/g), (m) => m[0].length));
+  const f = "`".repeat(longest + 1);
+  return `${f}\n${text}\n${f}`;
 }

@@ -176,7 +176,9 @@ const SPECS: readonly Spec[] = [
     parameters: Type.Object({
       session: SESSION,
       lines: Type.Optional(Type.Number({ description: "The newest N entries (default 50)" })),
-      full: Type.Optional(Type.Boolean({ description: "Everything still in the buffer" })),
+      full: Type.Optional(Type.Boolean({ description: "The whole transcript kept for the session" })),
+      since: Type.Optional(Type.Number({ description: "Page by sequence number: the entries after this one" })),
+      limit: Type.Optional(Type.Number({ description: "With since: at most this many entries (default 200)" })),
     }),
     run: async (s, caller, params) => {
       const r = s.ops.output(caller, params);
@@ -191,7 +193,7 @@ const SPECS: readonly Spec[] = [
     parameters: Type.Object({
       status: Type.Optional(
         Type.Union(
-          ["all", "running", "waiting", "completed", "failed", "killed", "interrupted"].map((v) => Type.Literal(v)),
+          ["all", "queued", "running", "waiting", "completed", "failed", "killed", "interrupted"].map((v) => Type.Literal(v)),
           { description: "Filter (default all)" },
         ),
       ),
