@@ -42,7 +42,7 @@ function scriptFor(marker: string, replies: ScriptedReply[]): void {
 async function command(text: string, timeoutMs = 60_000): Promise<string> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await command(text, timeoutMs);
+      return await p.command("alice", text, timeoutMs);
     } catch (err) {
       if (attempt >= 3 || !String(err).includes("StateDatabaseCoordinatorContentionError")) throw err;
       await sleep(2_000);
