@@ -14,7 +14,6 @@ import {
   decodeFrame,
   encodeFrame,
   HEARTBEAT_MS,
-  INFO_COMMAND,
   parseInfoParams,
   parseProcessParams,
   PROCESS_COMMAND,
@@ -277,5 +276,3 @@ export function claudeCodeVersion(): string | undefined {
   }
   return versionCache;
 }
-
-export { INFO_COMMAND, PROCESS_COMMAND };
