@@ -11,7 +11,7 @@ import { offlineClaudeEnv, type ScriptedReply } from "../../offline-model/src/in
 import { REPO_ROOT } from "../../test/e2e/harness/gateway.ts";
 import { sleep, waitForPidsGone } from "../../test/e2e/harness/processes.ts";
 import { NODE_COMMANDS_ALLOWED, pairUntilReady, startNodeHost, type NodeHost } from "../../test/e2e/support/node-host.ts";
-import { startPluginGateway, type PluginGateway } from "../../test/e2e/support/plugin-gateway.ts";
+import { isClaudeProcess, startPluginGateway, type PluginGateway } from "../../test/e2e/support/plugin-gateway.ts";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "8" } } });
 const RUNS = Number(values.runs);
@@ -73,7 +73,7 @@ try {
         const result = out.entries.find((e) => e.kind === "result");
         if (!first || !result) throw new Error(`session ${id} has no output/result entries`);
         // Each run starts on a quiet machine: the previous Claude Code has exited on both sides.
-        const left = await waitForPidsGone([...p!.claudePids(), ...h.descendants()], 10_000);
+        const left = await waitForPidsGone([...p!.claudePids(), ...h.descendants().filter(isClaudeProcess)], 10_000);
         if (left.length) throw new Error(`processes still running after a run: ${left.join(", ")}`);
         return { firstOutputMs: Date.parse(first.at) - created, resultMs: Date.parse(result.at) - created };
       }
