@@ -66,6 +66,12 @@ export interface PluginConfig {
   worktreeRetentionDays: number;
   /** Pull requests from the pr finish are drafts. */
   prDraft: boolean;
+  /** The paired node launches run on when they name none (a node id or name, or "auto"). */
+  defaultNode: string | undefined;
+  /** On a node: the directories the gateway's sessions may work in (none by default). */
+  nodeAllowedWorkdirs: string[];
+  /** On a node: sessions it runs at once (default: its cores). */
+  nodeSlots: number | undefined;
 }
 
 export interface WorktreeRule {
@@ -104,6 +110,9 @@ export const DEFAULT_CONFIG: Readonly<PluginConfig> = {
   worktreeRoot: undefined,
   worktreeRetentionDays: 7,
   prDraft: true,
+  defaultNode: undefined,
+  nodeAllowedWorkdirs: [],
+  nodeSlots: undefined,
 };
 
 export class ConfigError extends Error {
@@ -146,6 +155,9 @@ export const CONFIG_KEYS = [
   "worktreeRoot",
   "worktreeRetentionDays",
   "prDraft",
+  "defaultNode",
+  "nodeAllowedWorkdirs",
+  "nodeSlots",
 ] as const satisfies ReadonlyArray<keyof PluginConfig>;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -193,7 +205,7 @@ export function parseConfig(raw: unknown, env: Env = process.env): PluginConfig 
   const input: Record<string, unknown> =
     raw === undefined || raw === null ? {} : typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
   if (raw !== undefined && raw !== null && (typeof raw !== "object" || Array.isArray(raw))) problems.push("the config must be an object");
-  const cfg: PluginConfig = { ...DEFAULT_CONFIG, agentChannels: [], agentEnv: [], allowedWorkdirs: [], permissionPolicy: { allow: [], deny: [], ask: [] }, worktreeByWorkdir: [] };
+  const cfg: PluginConfig = { ...DEFAULT_CONFIG, agentChannels: [], agentEnv: [], allowedWorkdirs: [], permissionPolicy: { allow: [], deny: [], ask: [] }, worktreeByWorkdir: [], nodeAllowedWorkdirs: [] };
 
   const known = new Set<string>(CONFIG_KEYS);
   for (const key of Object.keys(input)) if (!known.has(key)) problems.push(`unknown key "${key}" (known keys: ${CONFIG_KEYS.join(", ")})`);
@@ -235,6 +247,7 @@ export function parseConfig(raw: unknown, env: Env = process.env): PluginConfig 
   num("maxSessionMinutes", { min: 0, max: 7 * 24 * 60 });
   num("maxBudgetUsd", { min: 0.01, max: 10_000 });
   num("dailyBudgetUsd", { min: 0.01, max: 100_000 });
+  num("nodeSlots", { min: 1, max: 256, integer: true });
   bool("skipSafetyChecks");
   bool("allowRootBypass");
   bool("shareSessionsAcrossConversations");
@@ -279,6 +292,19 @@ export function parseConfig(raw: unknown, env: Env = process.env): PluginConfig 
     else v.forEach((p, i) => attempt(() => {
       if (typeof p !== "string") throw new Error(`allowedWorkdirs[${i}] must be a path string`);
       cfg.allowedWorkdirs.push(expandPath(p, env, `allowedWorkdirs[${i}]`));
+    }));
+  }
+
+  if (input.defaultNode !== undefined) {
+    if (typeof input.defaultNode !== "string" || !input.defaultNode.trim()) problems.push('defaultNode must be a paired node\'s id or name, or "auto"');
+    else cfg.defaultNode = input.defaultNode.trim();
+  }
+  if (input.nodeAllowedWorkdirs !== undefined) {
+    const v = input.nodeAllowedWorkdirs;
+    if (!Array.isArray(v)) problems.push("nodeAllowedWorkdirs must be a list of absolute directory paths on this node");
+    else v.forEach((p, i) => attempt(() => {
+      if (typeof p !== "string") throw new Error(`nodeAllowedWorkdirs[${i}] must be a path string`);
+      cfg.nodeAllowedWorkdirs.push(expandPath(p, env, `nodeAllowedWorkdirs[${i}]`));
     }));
   }
 

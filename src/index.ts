@@ -2,6 +2,7 @@
 // Registration is synchronous and side-effect free; everything starts in the service.
 import { definePluginEntry } from "./host/sdk.ts";
 import { createConversationResolver } from "./host/conversation.ts";
+import { registerNodeCommands } from "./host/nodes.ts";
 import { askGatewayDoctor, createDoctorHost } from "./host/safety.ts";
 import { runDoctor } from "./safety/doctor.ts";
 import { createService, PLUGIN_ID, readPluginConfig } from "./service.ts";
@@ -23,6 +24,8 @@ export default definePluginEntry({
     // sessions are not ended by the restart a reload would be.
     api.registerReload({ noopPrefixes: [`plugins.entries.${PLUGIN_ID}.config`] });
     api.registerService(createService({ services, runtime: api.runtime, pluginConfig: api.pluginConfig }));
+    // Sessions on paired nodes: the node-host commands (run where a node host loads the plugin) and their policy.
+    registerNodeCommands(api);
 
     api.registerTool((ctx) => createTools(services, ctx), { names: [...TOOL_NAMES] });
 

@@ -4,11 +4,13 @@
 import path from "node:path";
 import { parseConfig, type PluginConfig } from "./config.ts";
 import { SessionEngine, type Logger } from "./engine/index.ts";
+import { createNodeTransport } from "./host/nodes.ts";
 import { createHostSafetyEnvironment } from "./host/safety.ts";
 import { createHostTransport } from "./host/transport.ts";
 import { createHostWaker } from "./host/waker.ts";
 import { LiveConfig } from "./host/live-config.ts";
-import type { HostConfig, HostLogger, HostRuntime } from "./host/sdk.ts";
+import type { HostConfig, HostLogger, HostRuntime, OpenClawPluginServiceContext } from "./host/sdk.ts";
+import { NodeDirectory } from "./nodes/directory.ts";
 import { Delivery } from "./notify/delivery.ts";
 import { Notifier } from "./notify/notifier.ts";
 import { ForegroundRegistry } from "./ops/foreground.ts";
@@ -47,7 +49,7 @@ export interface ServiceDeps {
   pluginConfig: unknown;
 }
 
-export interface ServiceStartContext {
+export interface ServiceStartContext extends Partial<Pick<OpenClawPluginServiceContext, "invokeNode" | "openNodeDuplex">> {
   config: HostConfig;
   stateDir: string;
   logger: HostLogger;
@@ -130,7 +132,18 @@ export function createService(deps: ServiceDeps) {
       const recovery = await recoverAfterRestart(store.sessions, Date.now(), logger);
       const worktreeRoot = config.worktreeRoot ?? path.join(ctx.stateDir, "claude-code", "worktrees");
       const worktrees = new WorktreeManager({ root: worktreeRoot, records: store.worktrees, prDraft: config.prDraft });
-      const engine = new SessionEngine<Owner>({
+      // Paired nodes: their sessions' processes run there, over the service's own node channels.
+      const nodes = new NodeDirectory({
+        transport: createNodeTransport(deps.runtime, ctx),
+        liveSessions: () => engine.liveSessions(),
+        observer: {
+          onStart: (node, proc) =>
+            proc.once("exit", (code, signal) =>
+              logger.info(`node ${node.name}: Claude Code ended (${proc.lost ? "node lost" : `code ${String(code)}, signal ${String(signal)}`}) after ${proc.framesIn} messages (${proc.bytesIn} bytes) from the node`),
+            ),
+        },
+      });
+      const engine: SessionEngine<Owner> = new SessionEngine<Owner>({
         maxSessions: config.maxSessions,
         maxQueued: config.maxQueuedSessions,
         queueKeyOf: (owner) => owner.agentId ?? "",
@@ -142,12 +155,13 @@ export function createService(deps: ServiceDeps) {
         logger,
         history: store.sessions,
         stats: recovery.stats,
+        processHostFor: (node) => nodes.processHostFor(node),
         ...Operations.engineHooks(config, [worktreeRoot]),
       });
       const stopRecording = recordEngine(engine, store.sessions, logger, store.transcripts);
       const foreground = new ForegroundRegistry();
       const preLaunchChecks = createPreLaunchCheck(createHostSafetyEnvironment(deps.runtime), config);
-      const ops = new Operations({ engine, config, foreground, preLaunchChecks, stored: store.sessions, transcripts: store.transcripts, worktrees });
+      const ops = new Operations({ engine, config, foreground, preLaunchChecks, stored: store.sessions, transcripts: store.transcripts, worktrees, nodes });
       const stopWorktrees = startWorktreeUpkeep(engine, worktrees, config, logger);
       const delivery = new Delivery({ transport: createHostTransport(deps.runtime, () => ctx.config), logger, outbox: store.outbox });
       const notifier = new Notifier({

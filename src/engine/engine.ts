@@ -13,6 +13,7 @@ import type { PermissionPolicy } from "./policy.ts";
 import { DEFAULT_OUTPUT_LIMITS, type OutputLimits } from "./output-buffer.ts";
 import { LaunchQueue } from "./launch-queue.ts";
 import { systemProcessTable, type ProcessTable } from "./process-tree.ts";
+import type { ProcessHost } from "./process-host.ts";
 import { Session, type QueryFunction, type SessionInit } from "./session.ts";
 import { StatsRecorder, type StatsSnapshot, type StatsState } from "./stats.ts";
 import {
@@ -21,6 +22,7 @@ import {
   PERMISSION_MODES,
   type EndReason,
   type LaunchRequest,
+  type NodeRef,
   type PermissionMode,
   type SessionEvent,
   type SessionSnapshot,
@@ -33,6 +35,8 @@ export interface PastSession {
   claudeSessionId: string | undefined;
   workdir: string;
   costUsd: number;
+  /** The paired node it ran on (a resume runs there again). */
+  node?: NodeRef | undefined;
 }
 
 /** Where the engine looks up sessions it does not hold (resume, name de-duplication). */
@@ -80,6 +84,8 @@ export interface EngineOptions<TOwner = unknown> {
   permissionTimeoutMs?: number;
   /** Where a session's leftover processes are looked for at its end (default: /proc, else ps). */
   processTable?: ProcessTable;
+  /** Where a session placed on a paired node runs its process; without it node launches are refused. */
+  processHostFor?: (node: NodeRef) => ProcessHost;
 }
 
 /** Where a request id leads: a pending request, or the record of how it was decided. */
@@ -97,9 +103,9 @@ export class SessionEngine<TOwner = unknown> {
   private readonly listeners = new Set<EngineListener<TOwner>>();
   private readonly stats: StatsRecorder;
   private opts: Required<
-    Omit<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "stats" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy" | "queueKeyOf" | "maxSessions" | "maxQueued" | "queryFn">
+    Omit<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "stats" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy" | "queueKeyOf" | "maxSessions" | "maxQueued" | "queryFn" | "processHostFor">
   > &
-    Pick<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy" | "queryFn">;
+    Pick<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy" | "queryFn" | "processHostFor">;
   /** Decided requests, so a late answer gets "already answered" rather than "unknown" (bounded). */
   private readonly decidedRequests = new Map<string, { sessionId: string; record: PermissionRecord }>();
   private shuttingDown = false;
@@ -135,6 +141,7 @@ export class SessionEngine<TOwner = unknown> {
       permissionPolicy: options.permissionPolicy,
       permissionTimeoutMs: options.permissionTimeoutMs ?? 30 * 60_000,
       processTable: options.processTable ?? systemProcessTable(),
+      processHostFor: options.processHostFor,
     };
     this.stats = new StatsRecorder(options.stats);
   }
@@ -161,11 +168,16 @@ export class SessionEngine<TOwner = unknown> {
 
     const givenName = request.name !== undefined ? validateGivenName(request.name) : undefined;
     const resume = request.resume !== undefined ? { ...this.resolveResume(request.resume), fork: request.fork === true } : undefined;
-    const workdir = this.resolveWorkdir(request.workdir, resume);
-    this.opts.checkWorkdir?.(workdir);
+    const node = this.resolveNode(request.node, resume?.node);
+    const workdir = this.resolveWorkdir(request.workdir, resume, node);
+    // A node's directories are the node's to allow (its own allow-list), not this machine's.
+    if (!node) this.opts.checkWorkdir?.(workdir);
     const sandbox = this.checkRootBypass(permissionMode);
+    const processHost = node ? this.processHostFor(node) : undefined;
 
-    const queued = this.busyCount() >= this.maxSessions;
+    // maxSessions bounds this machine's processes; a node's sessions count against its own slots
+    // (checked before the launch), so they neither queue here nor take a slot here.
+    const queued = !node && this.busyCount() >= this.maxSessions;
     if (queued && this.queue.size >= this.maxQueued) {
       const busy = this.busySessions();
       const names = busy.map((s) => `${s.name} (${s.id}, ${s.status})`).join(", ");
@@ -194,12 +206,14 @@ export class SessionEngine<TOwner = unknown> {
       resume,
       env: buildChildEnv({ base: this.opts.baseEnv, overrides: { ...this.opts.envForWorkdir?.(workdir), ...request.env }, sandbox }),
       owner: request.owner,
+      node,
+      processHost,
       queued,
     };
     const session = this.createSession(init);
     this.stats.recordLaunch();
     this.opts.logger.info(
-      `session ${id} ${queued ? "queued" : "launched"} as "${name}" in ${workdir}${resume ? ` (resuming ${resume.claudeSessionId}${resume.fork ? ", fork" : ""})` : ""}`,
+      `session ${id} ${queued ? "queued" : "launched"} as "${name}" in ${workdir}${node ? ` on node ${node.name}` : ""}${resume ? ` (resuming ${resume.claudeSessionId}${resume.fork ? ", fork" : ""})` : ""}`,
     );
     if (queued) this.queue.add({ id, agent: this.queueKeyOf(request.owner) });
     this.emit({ type: "launched", session: session.snapshot() });
@@ -303,13 +317,13 @@ export class SessionEngine<TOwner = unknown> {
   /** How many sessions hold a slot; counted without taking snapshots (this runs at every launch and end). */
   private busyCount(): number {
     let n = 0;
-    for (const s of this.sessions.values()) if (holdsSlot(s.status)) n++;
+    for (const s of this.sessions.values()) if (holdsSlot(s.status) && !s.node) n++;
     return n;
   }
 
-  /** The sessions that hold a slot (their process runs). */
+  /** The sessions that hold a slot of this machine (their process runs here). */
   private busySessions(): SessionSnapshot<TOwner>[] {
-    return this.list().filter((s) => holdsSlot(s.status));
+    return this.list().filter((s) => holdsSlot(s.status) && !s.node);
   }
 
   async respond(ref: string, message: string, options: { interrupt?: boolean; by?: string } = {}): Promise<SessionSnapshot<TOwner>> {
@@ -469,12 +483,12 @@ export class SessionEngine<TOwner = unknown> {
     return unique(this.opts.newId, (id) => this.sessions.has(id), "session id");
   }
 
-  private resolveResume(ref: string): Omit<NonNullable<SessionInit<TOwner>["resume"]>, "fork"> & { workdir: string | undefined; name: string | undefined } {
+  private resolveResume(ref: string): Omit<NonNullable<SessionInit<TOwner>["resume"]>, "fork"> & { workdir: string | undefined; name: string | undefined; node: NodeRef | undefined } {
     const key = typeof ref === "string" ? ref.trim() : "";
     if (!key) throw invalid("the session to resume is empty: give a session id, name or Claude session UUID");
     const inMemory = this.find(key);
     let past: PastSession | undefined = inMemory
-      ? { id: inMemory.id, name: inMemory.name, claudeSessionId: inMemory.claudeSessionId, workdir: inMemory.workdir, costUsd: inMemory.costUsd }
+      ? { id: inMemory.id, name: inMemory.name, claudeSessionId: inMemory.claudeSessionId, workdir: inMemory.workdir, costUsd: inMemory.costUsd, node: inMemory.snapshot().node }
       : undefined;
     if (!past) {
       const stored = this.opts.history?.findByRef(key);
@@ -496,13 +510,26 @@ export class SessionEngine<TOwner = unknown> {
       if (!past.claudeSessionId) {
         throw new SessionError("NOT_FOUND", `Session "${past.name}" (${past.id}) never reached Claude Code, so it has no conversation to resume.`);
       }
-      return { sessionId: past.id, claudeSessionId: past.claudeSessionId, costUsd: past.costUsd, workdir: past.workdir, name: past.name.replace(/-\d+$/, "") };
+      return { sessionId: past.id, claudeSessionId: past.claudeSessionId, costUsd: past.costUsd, workdir: past.workdir, name: past.name.replace(/-\d+$/, ""), node: past.node };
     }
-    if (looksLikeUuid(key)) return { sessionId: undefined, claudeSessionId: key.toLowerCase(), costUsd: 0, workdir: undefined, name: undefined };
+    if (looksLikeUuid(key)) return { sessionId: undefined, claudeSessionId: key.toLowerCase(), costUsd: 0, workdir: undefined, name: undefined, node: undefined };
     throw new SessionError("NOT_FOUND", `No session to resume matches "${key}". Use a session id, name or Claude session UUID from the session list.`);
   }
 
-  private resolveWorkdir(given: string | undefined, resume: { workdir: string | undefined } | undefined): string {
+  /** The node a launch runs on: a resumed session's own (a conversation lives on one machine), or the one asked for. */
+  private resolveNode(given: NodeRef | undefined, original: NodeRef | undefined): NodeRef | undefined {
+    if (given && original && given.id !== original.id) {
+      throw invalid(`a resumed session runs on its original node ${original.name}; leave node out (it was ${given.name})`);
+    }
+    return original ?? given;
+  }
+
+  private processHostFor(node: NodeRef): ProcessHost {
+    if (!this.opts.processHostFor) throw new SessionError("UNAVAILABLE", `sessions on paired nodes are not available here, so node ${node.name} cannot be used`);
+    return this.opts.processHostFor(node);
+  }
+
+  private resolveWorkdir(given: string | undefined, resume: { workdir: string | undefined } | undefined, node?: NodeRef): string {
     if (given !== undefined && (typeof given !== "string" || !given.trim())) throw invalid("workdir is empty: give an absolute directory path");
     const original = resume?.workdir;
     if (original && given !== undefined && realOrResolved(given) !== realOrResolved(original)) {
@@ -510,6 +537,11 @@ export class SessionEngine<TOwner = unknown> {
     }
     const chosen = original ?? given ?? this.opts.defaultWorkdir;
     if (!chosen) throw invalid("no workdir given and no defaultWorkdir configured: say which directory Claude Code should work in");
+    if (node) {
+      // The directory is on the node, which checks it (exists, allowed) when the process starts.
+      if (!path.isAbsolute(chosen)) throw invalid(`workdir ${chosen} must be an absolute path on node ${node.name}`);
+      return path.resolve(chosen);
+    }
     const dir = path.resolve(chosen);
     let isDir: boolean;
     try {

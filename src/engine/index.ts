@@ -9,6 +9,8 @@ export { OutputBuffer, DEFAULT_OUTPUT_LIMITS, type OutputEntry, type OutputKind,
 export { emptyStatsState, StatsRecorder, type StatsSnapshot, type StatsState, type SessionCostSummary } from "./stats.ts";
 export { nameFromPrompt, looksLikeUuid } from "./names.ts";
 export { summarizeToolInput } from "./tool-summary.ts";
+export { localProcessHost, type HostedProcess, type ProcessHost, type SpawnOptions, type SpawnedProcess } from "./process-host.ts";
+export { buildChildEnv, passesThrough } from "./child-env.ts";
 export {
   endProcesses,
   endProcessTrees,
@@ -54,6 +56,7 @@ export {
   type EndReason,
   type LaunchRequest,
   type LiveStatus,
+  type NodeRef,
   type PermissionMode,
   type SessionEvent,
   type SessionEventType,

@@ -1,6 +1,5 @@
 // One Claude Code session: a long-lived CLI process driven through the Agent SDK's streaming
 // input, its status machine, its output buffer and the events it reports.
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import type {
   CanUseTool,
@@ -21,6 +20,7 @@ import { SessionError } from "./errors.ts";
 import { InputQueue } from "./input-queue.ts";
 import type { Logger } from "./logger.ts";
 import { OutputBuffer, type OutputKind, type OutputLimits } from "./output-buffer.ts";
+import { localProcessHost, type HostedProcess, type ProcessHost } from "./process-host.ts";
 import { endProcessTrees, newSessionMarker, SESSION_MARKER_VAR, type ProcessTable, type ProcessTreeRef } from "./process-tree.ts";
 import {
   describeRequest,
@@ -40,6 +40,7 @@ import {
   reasonText,
   statusForReason,
   type EndReason,
+  type NodeRef,
   type PermissionMode,
   type SessionEvent,
   type SessionSnapshot,
@@ -87,6 +88,10 @@ export interface SessionInit<TOwner> {
   resume: { sessionId: string | undefined; claudeSessionId: string; fork: boolean; costUsd: number } | undefined;
   env: Record<string, string>;
   owner: TOwner;
+  /** The paired node the process runs on (undefined: this machine). */
+  node?: NodeRef | undefined;
+  /** Where the process runs (default: this machine). */
+  processHost?: ProcessHost | undefined;
   /** Accepted while every slot is taken: waits, with no process, until start() is called. */
   queued?: boolean;
   /** When it was first accepted (a queued launch restored after a restart keeps its time). */
@@ -116,7 +121,7 @@ export class Session<TOwner> {
   private reason_: EndReason | undefined;
   private claudeSessionId_: string | undefined;
   private query: Query | undefined;
-  private child: ChildProcess | undefined;
+  private child: HostedProcess | undefined;
   private childExit: Promise<void> = Promise.resolve();
   /** What the CLI and everything it starts inherit; set when the CLI is spawned. */
   private tree: ProcessTreeRef | undefined;
@@ -163,6 +168,9 @@ export class Session<TOwner> {
   get owner(): TOwner {
     return this.init.owner;
   }
+  get node(): NodeRef | undefined {
+    return this.init.node;
+  }
   get pid(): number | undefined {
     return this.child?.pid;
   }
@@ -182,6 +190,7 @@ export class Session<TOwner> {
       reason: this.reason_,
       prompt: this.init.prompt,
       workdir: this.init.workdir,
+      node: this.init.node,
       model: this.init.model,
       permissionMode: this.init.permissionMode,
       maxBudgetUsd: this.init.maxBudgetUsd,
@@ -430,23 +439,19 @@ export class Session<TOwner> {
   }
 
   /**
-   * Our own spawn, so the engine knows the CLI's pid and can prove it is gone: in a process group
-   * of its own, with the session's marker in its environment (set last: no override removes it).
+   * Our own spawn, through the session's host, so the engine knows the CLI's pid and can prove it
+   * is gone. On this machine the CLI leads a process group of its own and carries the session's
+   * marker (set last: no override removes it), which everything it starts inherits; a remote host
+   * ends its own processes when its channel closes.
    */
   private spawnProcess(opts: SpawnOptions): SpawnedProcess {
-    const tree: ProcessTreeRef = { marker: newSessionMarker(this.id), since: Date.now() };
+    const host = this.init.processHost ?? localProcessHost;
+    const tree: ProcessTreeRef | undefined = host === localProcessHost ? { marker: newSessionMarker(this.id), since: Date.now() } : undefined;
     this.tree = tree;
-    const child = spawn(opts.command, opts.args, {
-      cwd: opts.cwd,
-      env: { ...opts.env, [SESSION_MARKER_VAR]: tree.marker },
-      stdio: ["pipe", "pipe", "pipe"],
-      signal: opts.signal,
-      // A group of its own (on Windows "detached" would mean a console of its own instead).
-      detached: process.platform !== "win32",
-    });
+    const child = host.spawn(tree ? { ...opts, env: { ...opts.env, [SESSION_MARKER_VAR]: tree.marker } } : opts);
     this.child = child;
     const pid = child.pid;
-    if (pid !== undefined) this.deps.emit({ type: "process", session: this.snapshot(), pid, running: true, tree });
+    if (pid !== undefined && tree) this.deps.emit({ type: "process", session: this.snapshot(), pid, running: true, tree });
     this.childExit = new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) resolve();
       child.once("exit", () => resolve());
@@ -476,6 +481,12 @@ export class Session<TOwner> {
   }
 
   private finishAfterStreamEnd(err: unknown): void {
+    // The host went away (a node disconnected): not Claude Code's failure, and resumable.
+    const lost = this.child?.lost;
+    if (lost) {
+      this.finish({ kind: "host_lost", host: lost });
+      return;
+    }
     if (err === undefined) {
       this.finish({ kind: "done" });
       return;
@@ -781,8 +792,8 @@ function denialMessage(verdict: PolicyVerdict): string {
 }
 
 /** Signals the child's process group (it leads one: spawned detached), or the child alone if that fails. */
-function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
-  if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+function signalGroup(child: HostedProcess, sig: NodeJS.Signals): void {
+  if (child.pid !== undefined && child.exitCode === null && !child.signalCode) {
     try {
       process.kill(-child.pid, sig);
       return;

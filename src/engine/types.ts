@@ -43,7 +43,9 @@ export type EndReason =
   /** A turn ran longer than the wall-clock bound (maxSessionMinutes) without a result. */
   | { kind: "turn_timeout"; minutes: number }
   | { kind: "killed"; by: string }
-  | { kind: "gateway_restart" };
+  | { kind: "gateway_restart" }
+  /** The host the process ran on went away (a paired node disconnected): resumable. */
+  | { kind: "host_lost"; host: string };
 
 /** The canonical short reason text: "done", "idle", "budget", "api_error: …", "killed by …". */
 export function reasonText(reason: EndReason): string {
@@ -63,6 +65,8 @@ export function reasonText(reason: EndReason): string {
       return `killed by ${reason.by}`;
     case "gateway_restart":
       return "gateway restart";
+    case "host_lost":
+      return `${reason.host} lost`;
     default: {
       const never: never = reason;
       return String(never);
@@ -84,12 +88,19 @@ export function statusForReason(reason: EndReason): TerminalStatus {
     case "killed":
       return "killed";
     case "gateway_restart":
+    case "host_lost":
       return "interrupted";
     default: {
       const never: never = reason;
       return never;
     }
   }
+}
+
+/** A paired node a session's process runs on: its stable id and the name people know it by. */
+export interface NodeRef {
+  id: string;
+  name: string;
 }
 
 /** What a launch asks for, already validated for types by the caller. */
@@ -111,6 +122,8 @@ export interface LaunchRequest<TOwner> {
   fork?: boolean;
   /** Extra environment for the child (e.g. the workdir's agentEnv). */
   env?: Readonly<Record<string, string>>;
+  /** Run the process on this paired node (a resumed session stays on its original node). */
+  node?: NodeRef;
   owner: TOwner;
 }
 
@@ -124,6 +137,8 @@ export interface SessionSnapshot<TOwner> {
   /** The launch prompt. */
   prompt: string;
   workdir: string;
+  /** The paired node the process runs on; undefined: the gateway's machine. */
+  node?: NodeRef | undefined;
   model: string | undefined;
   permissionMode: PermissionMode;
   maxBudgetUsd: number | undefined;

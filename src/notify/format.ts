@@ -84,3 +84,8 @@ export function neutralise(text: string): string {
       .replace(/^([ \t]*)([#>])/gm, `$1${ZWSP}$2`)
   );
 }
+
+/** Where a session works: its workdir, and the paired node when it runs on one. */
+export function placeText(s: { workdir: string; node?: { name: string } | undefined }): string {
+  return s.node ? `${s.workdir} on node ${s.node.name}` : s.workdir;
+}

@@ -1,7 +1,7 @@
 // Session events → the notice texts people see, one function per row of the notification table.
 import { outcomeText, reasonText, type EndReason, type PermissionRecord, type PermissionRequest, type SessionSnapshot } from "../engine/index.ts";
 import type { Owner } from "../ops/types.ts";
-import { duration, firstLine, neutralise, preview, usd } from "./format.ts";
+import { duration, firstLine, neutralise, placeText, preview, usd } from "./format.ts";
 
 type Snap = SessionSnapshot<Owner>;
 
@@ -35,7 +35,7 @@ export function endedNotice(s: Snap, reason: EndReason): string {
   switch (reason.kind) {
     case "done": {
       const result = s.lastResult?.trim() ? `\n${neutralise(preview(s.lastResult))}` : "";
-      return `✅ ${id} completed in ${s.workdir} · ${usd(s.costUsd)} · ${duration(s.durationMs)}${result}`;
+      return `✅ ${id} completed in ${placeText(s)} · ${usd(s.costUsd)} · ${duration(s.durationMs)}${result}`;
     }
     case "idle":
       return `💤 ${id} stopped after ${duration(reason.idleMs)} idle · ${usd(s.costUsd)}. Resume: /claude_resume ${s.name} <message>`;
@@ -49,6 +49,8 @@ export function endedNotice(s: Snap, reason: EndReason): string {
       return `⛔ ${id} killed by ${reason.by} · ${usd(s.costUsd)}`;
     case "gateway_restart":
       return `⏸️ ${id} was interrupted by a gateway restart. Resume: /claude_resume ${s.name} <message>`;
+    case "host_lost":
+      return `⏸️ ${id} was interrupted: ${reason.host} lost. Resume it once the node is back: /claude_resume ${s.name} <message>`;
     default: {
       const never: never = reason;
       return String(never);

@@ -244,6 +244,7 @@ describe("the authorization matrix: caller × operation × surface", () => {
       "claude-code.stats": "operator.read",
       "claude-code.transcript": "operator.read",
       "claude-code.finish": "operator.write",
+      "claude-code.nodes": "operator.read",
     });
   });
 

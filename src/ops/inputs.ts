@@ -25,6 +25,8 @@ export interface LaunchInput {
   permissionMode: PermissionMode | undefined;
   /** Run in a new git worktree; undefined = the workdir's default (defaultWorktree, worktreeByWorkdir). */
   worktree?: boolean | undefined;
+  /** A paired node's id or name, "auto", or "local" (this machine even when defaultNode is set). */
+  node?: string | undefined;
 }
 
 export interface RespondInput {
@@ -193,6 +195,7 @@ export function parseLaunchInput(raw: unknown): LaunchInput {
     multi_turn_disabled: ["multiTurnDisabled"],
     permission_mode: ["permissionMode"],
     worktree: [],
+    node: [],
   });
   const input: LaunchInput = {
     prompt: p.str("prompt", { required: true, max: MAX_PROMPT_CHARS, what: "what Claude Code should do" }),
@@ -207,6 +210,7 @@ export function parseLaunchInput(raw: unknown): LaunchInput {
     multiTurnDisabled: p.bool("multi_turn_disabled"),
     permissionMode: p.oneOf("permission_mode", PERMISSION_MODES),
     worktree: p.optBool("worktree"),
+    node: p.str("node", { max: 200 }),
   };
   if (input.forkSession && !input.resumeSessionId) throw invalid("launch: fork_session needs resume_session_id (the session to fork)");
   return input;

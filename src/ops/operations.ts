@@ -23,6 +23,7 @@ import {
   type StatsSnapshot,
 } from "../engine/index.ts";
 import type { WorktreeManager, WorktreeLaunchInfo, WorktreeRecord } from "../worktrees/index.ts";
+import type { NodeDirectory, NodeStatus, Placement } from "../nodes/directory.ts";
 import type { ForegroundRegistry } from "./foreground.ts";
 import { finishSession, prepareWorktree, worktreesOf, type FinishResult } from "./worktree-ops.ts";
 import {
@@ -91,6 +92,12 @@ export interface OperationsDeps {
   now?: () => number;
   /** Session worktrees (launch option `worktree`, the finish operation). */
   worktrees?: WorktreeManager;
+  /** Paired nodes sessions can run on; absent: every session runs on this machine. */
+  nodes?: NodeDirectory;
+}
+
+export interface NodesResult {
+  nodes: NodeStatus[];
 }
 
 export interface LaunchResult {
@@ -161,6 +168,7 @@ export class Operations {
   private readonly foreground: ForegroundRegistry;
   private preLaunchChecks: PreLaunchCheck | undefined;
   private readonly stored: StoredSessions | undefined;
+  private readonly nodes: NodeDirectory | undefined;
   private readonly transcripts: TranscriptReader | undefined;
   private policy: PermissionPolicy;
   private readonly now: () => number;
@@ -174,6 +182,7 @@ export class Operations {
     this.foreground = deps.foreground;
     this.preLaunchChecks = deps.preLaunchChecks;
     this.stored = deps.stored;
+    this.nodes = deps.nodes;
     this.transcripts = deps.transcripts;
     this.policy = createPolicy(deps.config.permissionPolicy);
     this.now = deps.now ?? Date.now;
@@ -195,8 +204,12 @@ export class Operations {
     const maxBudgetUsd = this.budgetWithinCeilings(caller, input.maxBudgetUsd ?? this.config.defaultBudgetUsd);
     if (caller.kind === "agent" && !this.config.skipSafetyChecks && this.preLaunchChecks) await this.preLaunchChecks(caller, input);
     const owner: Owner = { agentId: caller.agentId, route: caller.route, sessionKey: caller.sessionKey, origin: caller.kind === "agent" ? "tool" : caller.origin };
+    const placement = await this.placeOnNode(input);
+    if (placement && input.worktree === true) {
+      throw invalid(`launch: worktrees are made on this machine; a session on node ${placement.node.name} works in the node's own checkout. Leave worktree out, or launch without a node.`);
+    }
     // The workspace is ready before the session starts: with a worktree, the session's workdir is in it.
-    const prepared = await prepareWorktree(
+    const prepared = placement ? undefined : await prepareWorktree(
       {
         config: this.config,
         worktrees: this.worktrees,
@@ -207,7 +220,9 @@ export class Operations {
     );
     let session: Snapshot;
     try {
-      session = this.launchInEngine(input, { owner, maxBudgetUsd, allowedTools }, prepared?.info.workdir, prepared?.env);
+      // Nothing awaits between this check and the launch, so two launches cannot take one slot.
+      if (placement) this.nodes?.assertFree(placement);
+      session = this.launchInEngine(input, { owner, maxBudgetUsd, allowedTools, placement }, prepared?.info.workdir, prepared?.env);
     } catch (err) {
       if (prepared) await this.worktrees?.abandon(prepared.info.record.id);
       throw err;
@@ -222,7 +237,7 @@ export class Operations {
   /** The engine's launch, with what the checks decided (the budget within the ceilings, the agent's tools). */
   private launchInEngine(
     input: LaunchInput,
-    { owner, maxBudgetUsd, allowedTools }: { owner: Owner; maxBudgetUsd: number; allowedTools: readonly string[] | undefined },
+    { owner, maxBudgetUsd, allowedTools, placement }: { owner: Owner; maxBudgetUsd: number; allowedTools: readonly string[] | undefined; placement: Placement | undefined },
     worktreeDir: string | undefined,
     env: Record<string, string> | undefined,
   ): Snapshot {
@@ -239,6 +254,7 @@ export class Operations {
       multiTurnDisabled: input.multiTurnDisabled,
       resume: input.resumeSessionId,
       fork: input.forkSession,
+      ...(placement ? { node: placement.node } : {}),
       owner,
     });
   }
@@ -324,6 +340,42 @@ export class Operations {
     let total = 0;
     for (const cost of costs.values()) total += cost;
     return total;
+  }
+
+  /** Connected paired nodes, their free slots and this gateway's sessions on them. */
+  async listNodes(_caller: Caller, raw: unknown): Promise<NodesResult> {
+    parseNoInput(raw, "nodes");
+    if (!this.nodes) return { nodes: [] };
+    return { nodes: await this.nodes.list() };
+  }
+
+  /**
+   * The node a launch runs on: a resumed session's own node (checked online, with a clear error
+   * while it is not), else the launch's `node`, else defaultNode; "local" means this machine.
+   */
+  private async placeOnNode(input: LaunchInput): Promise<Placement | undefined> {
+    if (input.resumeSessionId !== undefined) {
+      const past = this.engine.find(input.resumeSessionId)?.snapshot() ?? this.stored?.findSnapshot(input.resumeSessionId);
+      if (past?.node) {
+        if (!this.nodes) throw new SessionError("UNAVAILABLE", `Session "${past.name}" ran on node ${past.node.name}, and this gateway has no node access.`);
+        try {
+          return await this.nodes.place(past.node.id, past.workdir);
+        } catch (err) {
+          if (err instanceof SessionError && (err.code === "UNAVAILABLE" || err.code === "NOT_FOUND")) {
+            throw new SessionError("UNAVAILABLE", `Session "${past.name}" (${past.id}) ran on node ${past.node.name}, where its conversation lives: ${err.message}`);
+          }
+          throw err;
+        }
+      }
+      if (past && input.node !== undefined && input.node.toLowerCase() !== "local") {
+        throw new SessionError("INVALID_ARGUMENT", `Session "${past.name}" ran on this gateway's machine, where its conversation lives; resume it without node.`);
+      }
+      return undefined;
+    }
+    const ref = input.node ?? this.config.defaultNode;
+    if (ref === undefined || ref.toLowerCase() === "local") return undefined;
+    if (!this.nodes) throw new SessionError("UNAVAILABLE", `node "${ref}": this gateway has no node access`);
+    return this.nodes.place(ref, input.workdir ?? this.config.defaultWorkdir);
   }
 
   async resume(caller: Caller, raw: unknown): Promise<LaunchResult> {

@@ -153,7 +153,7 @@ export class SessionStore<TOwner> implements SessionHistory {
   /** SessionHistory: what the engine needs to resume a session it no longer holds. */
   findByRef(ref: string): PastSession | undefined {
     const s = this.findSnapshot(ref);
-    return s ? { id: s.id, name: s.name, claudeSessionId: s.claudeSessionId, workdir: s.workdir, costUsd: s.costUsd } : undefined;
+    return s ? { id: s.id, name: s.name, claudeSessionId: s.claudeSessionId, workdir: s.workdir, costUsd: s.costUsd, node: s.node } : undefined;
   }
 
   hasName(name: string): boolean {

@@ -6,7 +6,7 @@ import { LIST_STATUSES } from "../ops/inputs.ts";
 import type { Caller } from "../ops/types.ts";
 import { readCommandLine, splitArgs, type FlagSpec } from "./command-line.ts";
 import { consoleLogger, toFailure } from "./errors.ts";
-import { bgText, fgText, killText, launchText, listText, outputText, pendingText, permitText, respondText, statsText } from "./present.ts";
+import { bgText, fgText, killText, launchText, listText, nodesText, outputText, pendingText, permitText, respondText, statsText } from "./present.ts";
 import { finishText } from "./worktree-present.ts";
 import { FINISH_ACTIONS } from "../worktrees/index.ts";
 import type { PluginServices, ServicesRef } from "./services.ts";
@@ -35,7 +35,7 @@ export interface CommandSpec {
 }
 
 const LAUNCH_FLAGS: FlagSpec = {
-  values: { "--name": "name", "--workdir": "workdir", "--model": "model", "--budget": "max_budget_usd", "--mode": "permission_mode", "--system": "system_prompt", "--tools": "allowed_tools" },
+  values: { "--name": "name", "--workdir": "workdir", "--model": "model", "--budget": "max_budget_usd", "--mode": "permission_mode", "--system": "system_prompt", "--tools": "allowed_tools", "--node": "node" },
   booleans: { "--once": "multi_turn_disabled", "--worktree": "worktree", "--no-worktree": "no_worktree" },
 };
 
@@ -43,9 +43,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "claude",
     description: "Launch a Claude Code session on a task",
-    usage: "/claude [--name N] [--workdir DIR] [--model M] [--budget USD] [--mode MODE] [--system TEXT] [--tools LIST] [--once] [--worktree | --no-worktree] <prompt>",
+    usage: "/claude [--name N] [--workdir DIR] [--model M] [--budget USD] [--mode MODE] [--system TEXT] [--tools LIST] [--node NODE] [--once] [--worktree | --no-worktree] <prompt>",
     run: async (s, caller, args) => {
-      const usage = "/claude [--name N] [--workdir DIR] [--model M] [--budget USD] [--mode MODE] [--system TEXT] [--tools LIST] [--once] [--worktree | --no-worktree] <prompt>";
+      const usage = "/claude [--name N] [--workdir DIR] [--model M] [--budget USD] [--mode MODE] [--system TEXT] [--tools LIST] [--node NODE] [--once] [--worktree | --no-worktree] <prompt>";
       const { params, text } = readCommandLine(args, LAUNCH_FLAGS, usage);
       if (!text.trim()) throw invalid(`say what Claude Code should do. Usage: ${usage}`);
       if (params.no_worktree) {
@@ -183,6 +183,15 @@ export const COMMANDS: readonly CommandSpec[] = [
       const questions = s.ops.pending(caller, {}).requests.find((p) => p.request.id === words[0]!.toLowerCase())?.request.questions?.length ?? 1;
       const answers = questions > 1 ? text.split(";").map((a) => a.trim()) : [text];
       return permitText(s.ops.permit(caller, { request: words[0], decision: "answer", answers }));
+    },
+  },
+  {
+    name: "claude_nodes",
+    description: "List the paired machines Claude Code sessions can run on (free slots, workdirs, sessions)",
+    usage: "/claude_nodes",
+    run: async (s, caller, args) => {
+      if (splitArgs(args).length > 0) throw invalid("usage: /claude_nodes (no arguments)");
+      return nodesText(await s.ops.listNodes(caller, {}));
     },
   },
   {

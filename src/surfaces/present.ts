@@ -2,8 +2,9 @@
 // of sessions and the human text ("display") the three surfaces show.
 import { outcomeText, reasonText, type OutputEntry, type PermissionRecord, type PermissionRequest, type StatsSnapshot } from "../engine/index.ts";
 import { launchedNotice } from "../notify/messages.ts";
-import { duration, entryLine, usd } from "../notify/format.ts";
-import type { BgResult, FgResult, KillResult, LaunchResult, ListResult, OutputResult, PermitResult, RespondResult, Snapshot, TranscriptResult } from "../ops/operations.ts";
+import { duration, entryLine, placeText, usd } from "../notify/format.ts";
+import type { NodeStatus } from "../nodes/directory.ts";
+import type { BgResult, FgResult, KillResult, LaunchResult, ListResult, NodesResult, OutputResult, PermitResult, RespondResult, Snapshot, TranscriptResult } from "../ops/operations.ts";
 import { worktreeJson, worktreeLaunchText, worktreeSuffix } from "./worktree-present.ts";
 
 /**
@@ -19,6 +20,8 @@ export interface SessionJson {
   state: string;
   reason: string | undefined;
   workdir: string;
+  /** The paired node the session runs on; absent: the gateway's machine. */
+  node: { id: string; name: string } | undefined;
   model: string | undefined;
   permissionMode: string;
   maxBudgetUsd: number | undefined;
@@ -57,6 +60,7 @@ export function sessionJson(s: Snapshot, foreground: boolean): SessionJson {
     state: s.status,
     reason: s.reason ? reasonText(s.reason) : undefined,
     workdir: s.workdir,
+    node: s.node ? { id: s.node.id, name: s.node.name } : undefined,
     model: s.model,
     permissionMode: s.permissionMode,
     maxBudgetUsd: s.maxBudgetUsd,
@@ -89,7 +93,7 @@ function statusLine(s: Snapshot): string {
   const pending = s.pendingRequests?.length ? ` (permission: ${s.pendingRequests.map((r) => r.id).join(", ")})` : "";
   const queued = s.status === "queued" && s.queue ? ` #${s.queue.position} of ${s.queue.total}` : "";
   const state = s.reason ? `${s.status} (${reasonText(s.reason)})` : `${s.status}${queued}${pending}`;
-  return `${s.name} [${s.id}] ${state} · ${s.workdir} · ${usd(s.costUsd)} · ${duration(s.durationMs)}`;
+  return `${s.name} [${s.id}] ${state} · ${placeText(s)} · ${usd(s.costUsd)} · ${duration(s.durationMs)}`;
 }
 
 
@@ -97,7 +101,7 @@ export function launchText(r: LaunchResult): string {
   const s = r.session;
   const budget = s.maxBudgetUsd !== undefined ? `budget ${usd(s.maxBudgetUsd)}` : "no budget limit";
   const when = s.status === "queued" ? "It starts when a slot frees and runs in the background" : "It runs in the background";
-  return `${launchedNotice(s)}\nWorkdir ${s.workdir} · ${s.permissionMode} · ${budget}${s.model ? ` · ${s.model}` : ""}. ${when}; you will be told when it needs input or finishes.${worktreeLaunchText(r)}`;
+  return `${launchedNotice(s)}\nWorkdir ${placeText(s)} · ${s.permissionMode} · ${budget}${s.model ? ` · ${s.model}` : ""}. ${when}; you will be told when it needs input or finishes.${worktreeLaunchText(r)}`;
 }
 
 export function respondText(r: RespondResult): string {
@@ -182,6 +186,36 @@ export function auditText(records: readonly PermissionRecord[], session: Snapsho
   if (records.length === 0) return `${head}: none.`;
   const lines = records.map((d) => `${new Date(d.at).toISOString().replace("T", " ").slice(0, 19)} · ${d.requestId} · ${d.summary} · ${outcomeText(d.outcome)} by ${d.by}${d.note ? ` · ${d.note}` : ""}`);
   return `${head}, newest first:\n${lines.join("\n")}`;
+}
+
+/** The JSON shape of a node in tool details and RPC payloads (camelCase, epoch-ms times). */
+export function nodeJson(n: NodeStatus): Record<string, unknown> {
+  return {
+    id: n.id,
+    name: n.name,
+    platform: n.platform,
+    status: n.status,
+    connectedAt: n.connectedAt,
+    claudeCodeVersion: n.claudeCodeVersion,
+    slots: n.slots,
+    freeSlots: n.freeSlots,
+    allowedWorkdirs: n.allowedWorkdirs,
+    sessions: n.sessions,
+    problem: n.problem,
+  };
+}
+
+export function nodesText(r: NodesResult): string {
+  if (r.nodes.length === 0) {
+    return "No paired node is connected. To run sessions on another machine, see the plugin's docs/nodes.md (openclaw node run, approve, allow its commands).";
+  }
+  const lines = r.nodes.map((n) => {
+    if (n.status !== "ready") return `${n.name} [${n.id}] · ${n.status.replace("_", " ")}: ${n.problem ?? ""}`;
+    const sessions = n.sessions.length ? ` · sessions: ${n.sessions.map((s) => `${s.name} (${s.status})`).join(", ")}` : "";
+    const dirs = n.allowedWorkdirs.length ? n.allowedWorkdirs.join(", ") : "none allowed yet (nodeAllowedWorkdirs)";
+    return `${n.name} [${n.id}] · ready · ${n.freeSlots ?? "?"} of ${n.slots ?? "?"} slots free · Claude Code ${n.claudeCodeVersion ?? "?"} · workdirs: ${dirs}${sessions}`;
+  });
+  return `${r.nodes.length === 1 ? "1 node" : `${r.nodes.length} nodes`}:\n${lines.join("\n")}\nLaunch on one: /claude --node <name> --workdir <dir> <prompt>`;
 }
 
 /** A transcript export: JSON Lines (one entry per line, epoch-ms times) or a Markdown document. */

@@ -11,6 +11,8 @@ import {
   pendingText,
   permitText,
   respondPayload,
+  nodeJson,
+  nodesText,
   sessionJson,
   statsPayload,
   transcriptText,
@@ -106,6 +108,14 @@ export const RPC_METHODS: readonly RpcMethod[] = [
     run: async (s, caller, params) => {
       const r = s.ops.audit(caller, params);
       return { decisions: r.records, display: auditText(r.records, r.session) };
+    },
+  },
+  {
+    name: "claude-code.nodes",
+    scope: "operator.read",
+    run: async (s, caller, params) => {
+      const r = await s.ops.listNodes(caller, params);
+      return { nodes: r.nodes.map(nodeJson), display: nodesText(r) };
     },
   },
   {

@@ -12,6 +12,8 @@ import {
   killText,
   launchText,
   listText,
+  nodeJson,
+  nodesText,
   outputJson,
   outputText,
   respondText,
@@ -53,6 +55,7 @@ export const TOOL_NAMES = [
   "claude_stats",
   "claude_permit",
   "claude_finish",
+  "claude_nodes",
 ] as const;
 
 const SESSION = Type.String({ description: "Session id, name, or Claude session UUID" });
@@ -109,6 +112,9 @@ const SPECS: readonly Spec[] = [
       ),
       worktree: Type.Optional(
         Type.Boolean({ description: "Run in a new git worktree on its own branch, outside the user's checkout (default: the plugin's defaultWorktree); finish it with claude_finish" }),
+      ),
+      node: Type.Optional(
+        Type.String({ description: "Run on this paired node (id or name from claude_nodes), \"auto\" for the one with most free slots, or \"local\" (default: the plugin's defaultNode); workdir is then a path on that node" }),
       ),
     }),
     run: async (s, caller, params) => {
@@ -246,6 +252,17 @@ const SPECS: readonly Spec[] = [
     run: async (s, caller, params) => {
       const r = await s.ops.finish(caller, params);
       return { text: finishText(r), details: { session: sessionJson(r.session, s.ops.inForeground(r.session.id)), finish: finishJson(r) } };
+    },
+  },
+  {
+    name: "claude_nodes",
+    label: "List paired nodes for Claude Code",
+    description:
+      "List the paired machines (OpenClaw nodes) Claude Code sessions can run on: their free slots, allowed workdirs and the sessions running there. Launch on one with claude_launch node.",
+    parameters: Type.Object({}),
+    run: async (s, caller, params) => {
+      const r = await s.ops.listNodes(caller, params);
+      return { text: nodesText(r), details: { nodes: r.nodes.map(nodeJson) } };
     },
   },
 ];

@@ -234,7 +234,7 @@ describe("engine through the real Claude Code CLI", () => {
 
 describe("engine bad inputs: a clear error and no other change", () => {
   it("rejects each bad input without starting anything", async () => {
-    f.make({ maxSessions: 1 });
+    f.make({ maxSessions: 1, maxQueued: 0 });
     f.model.script({ type: "text", text: "first is waiting" });
     const first = f.engine.launch({ prompt: "the only one", owner });
     await f.log.waitFor(isWaiting(first.id), 60_000);
@@ -256,7 +256,7 @@ describe("engine bad inputs: a clear error and no other change", () => {
       ["name with emoji", () => f.engine.launch({ prompt: "x", name: "fix 🚀", owner }), "INVALID_ARGUMENT", /may contain only/],
       ["resume a live session", () => f.engine.launch({ prompt: "x", resume: first.id, owner }), "INVALID_ARGUMENT", /still live/],
       ["interrupt a waiting session", () => f.engine.interrupt(first.id), "NOT_RUNNING", /no turn to interrupt/],
-      ["one over maxSessions", () => f.engine.launch({ prompt: "second", owner }), "LIMIT_REACHED", /1 session is live, the limit is 1: only-one \(/],
+      ["one over maxSessions (no queue)", () => f.engine.launch({ prompt: "second", owner }), "LIMIT_REACHED", /1 session is running, the limit is 1: only-one \(/],
     ];
     for (const [label, run, code, message] of cases) {
       let error: unknown;

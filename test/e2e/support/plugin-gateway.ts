@@ -39,6 +39,8 @@ export interface PluginGatewayOptions {
   label?: string;
   /** Bound on waiting for another test gateway to finish (the machine runs one at a time). */
   lockTimeoutMs?: number;
+  /** Deep-merged into the gateway's config (e.g. gateway.nodes for paired nodes). */
+  config?: JsonObject;
 }
 
 export async function startPluginGateway(options: PluginGatewayOptions = {}): Promise<PluginGateway> {
@@ -54,6 +56,7 @@ export async function startPluginGateway(options: PluginGatewayOptions = {}): Pr
       modelBaseUrl: agentModel.baseUrl,
       env: { ...offlineClaudeEnv(claude.url), CLAUDE_CODE_MAX_RETRIES: "0" },
       agents: options.agents ?? {},
+      ...(options.config ? { config: options.config } : {}),
       pluginConfig: {
         [PLUGIN_ID]: { allowRootBypass: true, foregroundDebounceMs: 150, ...options.pluginConfig },
       },
