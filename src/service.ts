@@ -14,6 +14,7 @@ import { Operations } from "./ops/operations.ts";
 import type { Owner } from "./ops/types.ts";
 import { createPreLaunchCheck } from "./safety/prelaunch.ts";
 import { openStore, recordEngine, recoverAfterRestart, type PluginStore } from "./store/index.ts";
+import { startControlUiEvents, type GatewayEventEmitter } from "./surfaces/control-ui.ts";
 import type { PluginServices, ServicesRef } from "./surfaces/services.ts";
 
 export const SERVICE_ID = "claude-code-sessions";
@@ -28,6 +29,8 @@ export interface ServiceStartContext {
   config: HostConfig;
   stateDir: string;
   logger: HostLogger;
+  /** The host's push channel to signed-in Control UI clients (absent outside a gateway). */
+  gatewayEvents?: GatewayEventEmitter;
 }
 
 function adaptLogger(host: HostLogger): Logger {
@@ -93,6 +96,7 @@ export function createService(deps: ServiceDeps) {
         ...Operations.engineHooks(config),
       });
       const stopRecording = recordEngine(engine, store.sessions, logger);
+      const stopUiEvents = startControlUiEvents(engine, ctx.gatewayEvents, logger);
       const foreground = new ForegroundRegistry();
       const preLaunchChecks = createPreLaunchCheck(createHostSafetyEnvironment(deps.runtime), config);
       const ops = new Operations({ engine, config, foreground, preLaunchChecks, stored: store.sessions });
@@ -110,7 +114,7 @@ export function createService(deps: ServiceDeps) {
       // Older undelivered notices first, then those of the sessions this start found interrupted.
       delivery.resumePending();
       for (const s of recovery.interrupted) notifier.recovered(s);
-      running = { engine, notifier, delivery, store, stopRecording };
+      running = { engine, notifier, delivery, store, stopRecording: () => (stopUiEvents(), stopRecording()) };
       published = { ops, logger };
       deps.services.set(published);
       logger.info(`ready: up to ${config.maxSessions} sessions, permission mode ${config.permissionMode}, ${store.sessions.count()} sessions in the store`);
