@@ -410,7 +410,7 @@ export class ClaudeCodePage {
       return b;
     };
     head.append(
-      h("h2", {}, s.name, " ", h("span", { class: `occp-badge occp-s-${s.status}`, "data-status": s.status }, statusLabel(s))),
+      h("h2", {}, s.name, " ", h("span", { class: `occp-badge occp-s-${s.status}`, "data-occp-status": s.status }, statusLabel(s))),
       h(
         "div",
         { class: "occp-meta" },

@@ -261,12 +261,12 @@ describe("npm start in a browser", () => {
       expect(index("to-kill")).toBeGreaterThan(index("live-stream"));
       expect(rows[index("to-kill")]).toMatch(/killed/);
       await page.screenshot({ path: path.join(DOC_IMAGES, "control-ui-sessions.png") });
-      await page.getByLabel("Search by name").fill("to-kill");
+      await page.locator(".occp").getByLabel("Search by name").fill("to-kill");
       await expect.poll(() => list.locator("button.occp-row").count(), { timeout: 5_000 }).toBe(1);
-      await page.getByLabel("Search by name").fill("");
-      await page.getByLabel("Status").selectOption("killed");
+      await page.locator(".occp").getByLabel("Search by name").fill("");
+      await page.locator(".occp").getByLabel("Status").selectOption("killed");
       await expect.poll(async () => (await list.locator("button.occp-row").allInnerTexts()).every((r) => /killed/.test(r)), { timeout: 5_000 }).toBe(true);
-      await page.getByLabel("Status").selectOption("all");
+      await page.locator(".occp").getByLabel("Status").selectOption("all");
     }, 60_000);
 
     it("shows the cost chart with one point for today and the totals", async () => {
@@ -300,7 +300,7 @@ describe("npm start in a browser", () => {
         const alert = await waitForText(reader, '[role="alert"]', /refused/, 15_000);
         expect(alert).toMatch(/Kill was refused: .*operator\.write/);
         await reader.waitForTimeout(500);
-        expect(await reader.locator("[data-status]").getAttribute("data-status")).toBe("waiting");
+        expect(await reader.locator("[data-occp-status]").getAttribute("data-occp-status")).toBe("waiting");
       } finally {
         await context.close();
       }

@@ -24,11 +24,11 @@ export interface LaunchFields {
 /** Fills the New session form and launches; returns once the page shows the new session. */
 export async function launchFromForm(page: Page, fields: LaunchFields): Promise<void> {
   await page.getByRole("tab", { name: "New session" }).click();
-  await page.getByLabel("Prompt").fill(fields.prompt);
-  if (fields.name) await page.getByLabel("Name", { exact: true }).fill(fields.name);
+  await page.locator("#occp-prompt").fill(fields.prompt);
+  if (fields.name) await page.locator("#occp-name").fill(fields.name);
   // The modes arrive with the options RPC.
   await page.locator("#occp-mode option").first().waitFor({ state: "attached", timeout: 15_000 });
-  if (fields.mode) await page.getByLabel("Mode").selectOption(fields.mode);
+  if (fields.mode) await page.locator("#occp-mode").selectOption(fields.mode);
   await page.getByRole("button", { name: "Launch" }).click();
   await page.getByRole("list", { name: "Transcript" }).waitFor({ timeout: 30_000 });
   if (fields.name) await page.getByRole("heading", { name: new RegExp(`^${fields.name}`) }).waitFor({ timeout: 10_000 });
@@ -50,7 +50,7 @@ const RECORD_ENTRIES = `(() => {
         if (!(n instanceof HTMLElement)) continue;
         for (const e of [n, ...n.querySelectorAll(".occp-entry")]) {
           if (!e.classList.contains("occp-entry")) continue;
-          const status = document.querySelector("[data-status]")?.getAttribute("data-status") ?? "";
+          const status = document.querySelector("[data-occp-status]")?.getAttribute("data-occp-status") ?? "";
           window.__occpLog.push({ at: Date.now(), status, text: e.innerText });
         }
       }
@@ -68,7 +68,7 @@ export async function recorded(page: Page): Promise<RecordedEntry[]> {
 
 /** Waits until the session heading's status badge reads `status`. */
 export async function waitForStatus(page: Page, status: string, timeoutMs: number): Promise<void> {
-  await page.locator(`[data-status="${status}"]`).waitFor({ timeout: timeoutMs });
+  await page.locator(`[data-occp-status="${status}"]`).waitFor({ timeout: timeoutMs });
 }
 
 /** Waits until the locator's text matches, polling the DOM (the page itself is pushed, not polled). */
