@@ -149,7 +149,11 @@ export class ClaudeCodePage {
     if (!event) return;
     const known = this.sessions.has(event.session.id);
     this.sessions.set(event.session.id, event.session);
-    if (!known && this.loaded) this.historyTotal += 1;
+    // A new session is the newest in the store: the loaded page's offset moves with it.
+    if (!known && this.loaded) {
+      this.historyTotal += 1;
+      this.historyLoaded += 1;
+    }
     const view = this.view;
     if (view.kind === "session" && view.id === event.session.id) {
       if (event.entry) this.appendEntry(event.entry);
