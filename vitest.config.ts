@@ -18,7 +18,7 @@ export default defineConfig({
     teardownTimeout: 20_000,
     reporters: ["default"],
     projects: [
-      { extends: true, test: { name: "unit", include: ["src/**/*.test.ts", "offline-model/**/*.test.ts"], exclude: [CLI_TESTS[1]] } },
+      { extends: true, test: { name: "unit", include: ["src/**/*.test.ts", "ui/**/*.test.ts", "offline-model/**/*.test.ts"], exclude: [CLI_TESTS[1]] } },
       { extends: true, test: { name: "cli", include: CLI_TESTS } },
       { extends: true, test: { name: "e2e", include: ["test/e2e/**/*.test.ts"] } },
     ],

@@ -236,6 +236,8 @@ async function main(): Promise<void> {
   });
   const config: JsonObject = {
     ...base,
+    // The plugin's own Control UI page (native UI of a user-installed plugin is opt-in).
+    gateway: { ...(base.gateway as JsonObject), controlUi: { experimental: { customPlugins: true } } },
     models: { ...(base.models as JsonObject), ...((agentModel.models as JsonObject | undefined) ?? {}) },
     ...(agentModel.agents ? { agents: agentModel.agents } : {}),
   };
@@ -298,6 +300,7 @@ async function main(): Promise<void> {
       `OpenClaw is running with the Claude Code plugin (started in ${seconds(startedAt)}).`,
       "",
       `  Control UI (WebChat): ${address}`,
+      `  Claude Code page:     "Claude Code" in the Control UI's sidebar (sessions, live output, approvals, costs)`,
       `  Sign in:              open ${address}#token=${token}`,
       `                        or open ${address} and paste this into "Gateway secret": ${token}`,
       `  Claude Code uses:     ${claudeSays}`,

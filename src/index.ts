@@ -7,6 +7,7 @@ import { askGatewayDoctor, createDoctorHost } from "./host/safety.ts";
 import { runDoctor } from "./safety/doctor.ts";
 import { createService, PLUGIN_ID, readPluginConfig } from "./service.ts";
 import { COMMANDS, runCommand } from "./surfaces/commands.ts";
+import { optionsRpc, UI_OPTIONS_METHOD } from "./surfaces/control-ui.ts";
 import { CLI_DESCRIPTION, CLI_ROOT, DOCTOR_FIX_METHOD, DOCTOR_METHOD, doctorRpc, registerDoctorCli } from "./surfaces/doctor.ts";
 import { RPC_METHODS, runRpc } from "./surfaces/rpc.ts";
 import { processServicesRef } from "./surfaces/services.ts";
@@ -51,6 +52,9 @@ export default definePluginEntry({
         }),
       { descriptors: [{ name: CLI_ROOT, description: CLI_DESCRIPTION, hasSubcommands: true }] },
     );
+
+    // The Control UI page (ui/, declared in the manifest's controlUi) asks for its launch choices.
+    api.registerGatewayMethod(UI_OPTIONS_METHOD, optionsRpc(() => api.pluginConfig), { scope: "operator.read" });
 
     for (const method of RPC_METHODS) {
       api.registerGatewayMethod(method.name, ({ params, respond, client }) => runRpc(method, services, params, respond, client), { scope: method.scope });

@@ -18,6 +18,7 @@ import { Operations } from "./ops/operations.ts";
 import type { Owner } from "./ops/types.ts";
 import { createPreLaunchCheck } from "./safety/prelaunch.ts";
 import { openStore, recordEngine, recoverAfterRestart, type PluginStore } from "./store/index.ts";
+import { startControlUiEvents, type GatewayEventEmitter } from "./surfaces/control-ui.ts";
 import type { PluginServices, ServicesRef } from "./surfaces/services.ts";
 import { trackWorktreeStatus } from "./ops/worktree-ops.ts";
 import { isFinal, WorktreeManager } from "./worktrees/index.ts";
@@ -53,6 +54,8 @@ export interface ServiceStartContext extends Partial<Pick<OpenClawPluginServiceC
   config: HostConfig;
   stateDir: string;
   logger: HostLogger;
+  /** The host's push channel to signed-in Control UI clients (absent outside a gateway). */
+  gatewayEvents?: GatewayEventEmitter;
 }
 
 function adaptLogger(host: HostLogger): Logger {
@@ -159,6 +162,7 @@ export function createService(deps: ServiceDeps) {
         ...Operations.engineHooks(config, [worktreeRoot]),
       });
       const stopRecording = recordEngine(engine, store.sessions, logger, store.transcripts);
+      const stopUiEvents = startControlUiEvents(engine, ctx.gatewayEvents, logger);
       const foreground = new ForegroundRegistry();
       const preLaunchChecks = createPreLaunchCheck(createHostSafetyEnvironment(deps.runtime), config);
       const ops = new Operations({ engine, config, foreground, preLaunchChecks, stored: store.sessions, transcripts: store.transcripts, worktrees, nodes });
@@ -214,7 +218,7 @@ export function createService(deps: ServiceDeps) {
         if (atNextStart.length) logger.warn(`config change to ${atNextStart.join(", ")} takes effect at the gateway's next start (the worktree manager and its clean-up keep the values they started with).`);
       });
       const stopWatchingConfig = live.watch(CONFIG_WATCH_MS);
-      running = { engine, notifier, delivery, store, stopRecording, stopWatchingConfig, stopWorktrees };
+      running = { engine, notifier, delivery, store, stopRecording: () => (stopUiEvents(), stopRecording()), stopWatchingConfig, stopWorktrees };
       published = { ops, logger };
       deps.services.set(published);
       logger.info(`ready: up to ${config.maxSessions} sessions, permission mode ${config.permissionMode}, ${store.sessions.count()} sessions in the store`);

@@ -3,7 +3,7 @@
 // runs `/claude …` in WebChat, sees the launch and the notices arrive in the page, and Ctrl-C
 // (SIGINT) then stops everything with exit code 0 and no process left behind.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -12,9 +12,12 @@ import { CREDENTIAL_VARIABLES } from "../../scripts/lib/credentials.ts";
 import { freePort, REPO_ROOT } from "../../scripts/lib/gateway.ts";
 import { descendantPids, isAlive, sleep } from "../../scripts/lib/processes.ts";
 import { acquireLock, type LockHandle } from "./harness/lock.ts";
-import { ensureChromium, launchChromium } from "./support/browser.ts";
+import { ensureChromium, ensureEmojiFont, launchChromium } from "./support/browser.ts";
+import { launchFromForm, narrowToReadScope, openClaudeCodePage, recordEntries, recorded, waitForStatus, waitForText } from "./support/control-ui.ts";
 
 const SCREENSHOT = path.join(REPO_ROOT, "test-output", "start-webchat.png");
+/** The Claude Code page's screenshots, shown by the README and docs/control-ui.md. */
+const DOC_IMAGES = path.join(REPO_ROOT, "docs", "images");
 
 interface StartRun {
   proc: ChildProcess;
@@ -115,7 +118,8 @@ function userEnvironment(): Record<string, string> {
 beforeAll(async () => {
   // Its own long bound: installing Chromium takes about two minutes on a fresh machine.
   await ensureChromium(300_000);
-}, 330_000);
+  await ensureEmojiFont(180_000);
+}, 520_000);
 
 beforeAll(async () => {
   // Other e2e files run their gateways one at a time under this lock; in a full run the wait can be long.
@@ -189,6 +193,121 @@ describe("npm start in a browser", () => {
     console.log(`screenshot: ${SCREENSHOT}`);
     await page.close();
   }, 300_000);
+
+  describe("the Claude Code page in the Control UI", () => {
+    let page: Page;
+    const workdir = () => path.join(root, "state", "workdir");
+
+    beforeAll(async () => {
+      if (!browser) throw new Error("no browser");
+      page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(signIn.url);
+      await page.getByRole("textbox", { name: "Chat composer" }).waitFor({ timeout: 60_000 });
+      await openClaudeCodePage(page);
+      mkdirSync(DOC_IMAGES, { recursive: true });
+    }, 120_000);
+
+    afterAll(async () => {
+      await page?.close().catch(() => undefined);
+    });
+
+    it("launches a session from the form and its transcript grows live while it runs", async () => {
+      // Recording starts before the launch: every entry the page adds is logged with the status shown then.
+      await recordEntries(page);
+      await launchFromForm(page, { prompt: "run the command `echo step-one; sleep 3; echo step-two`", name: "live-stream" });
+      await waitForText(page, 'ol[aria-label="Transcript"]', /Done: I ran/, 90_000);
+      await waitForStatus(page, "waiting", 30_000);
+      const log = await recorded(page);
+      const done = log.findIndex((e) => e.text.includes("Done: I ran"));
+      const whileRunning = log.slice(0, done).filter((e) => e.status === "running" || e.status === "starting");
+      // At least two separate pushes reached the page before the turn's result.
+      expect(whileRunning.length, JSON.stringify(log, null, 1)).toBeGreaterThanOrEqual(2);
+      expect(new Set(whileRunning.map((e) => e.at)).size).toBeGreaterThanOrEqual(2);
+      expect(whileRunning.some((e) => /Bash/.test(e.text))).toBe(true);
+      expect(await page.locator('ol[aria-label="Transcript"]').innerText()).toContain("step-two");
+      expect(await page.getByRole("heading", { name: /^live-stream/ }).innerText()).toContain("waiting for input");
+      await page.screenshot({ path: path.join(DOC_IMAGES, "control-ui-session.png") });
+    }, 150_000);
+
+    it("approves a permission request from the page (mode default) and the command runs", async () => {
+      await launchFromForm(page, { prompt: "run the command `echo approved-from-the-page > approved.txt`", name: "needs-approval", mode: "default" });
+      const card = page.locator("[data-request]");
+      await card.first().waitFor({ timeout: 90_000 });
+      expect(await card.first().innerText()).toMatch(/Bash/);
+      expect(await page.getByRole("heading", { name: /^needs-approval/ }).innerText()).toContain("waiting for permission");
+      expect(existsSync(path.join(workdir(), "approved.txt"))).toBe(false);
+      await page.screenshot({ path: path.join(DOC_IMAGES, "control-ui-permission.png") });
+      await card.first().getByRole("button", { name: "Allow once" }).click();
+      await waitForText(page, 'ol[aria-label="Transcript"]', /Done: I ran/, 90_000);
+      await expect.poll(() => page.locator("[data-request]").count(), { timeout: 10_000 }).toBe(0);
+      expect(readFileSync(path.join(workdir(), "approved.txt"), "utf8").trim()).toBe("approved-from-the-page");
+    }, 150_000);
+
+    it("kills a running session from the page", async () => {
+      await launchFromForm(page, { prompt: "run the command `sleep 60`", name: "to-kill" });
+      await waitForText(page, 'ol[aria-label="Transcript"]', /Bash/, 60_000);
+      await page.getByRole("button", { name: "Kill" }).click();
+      await waitForStatus(page, "killed", 30_000);
+      expect(await page.getByRole("heading", { name: /^to-kill/ }).innerText()).toMatch(/killed \(killed by /);
+    }, 120_000);
+
+    it("lists the sessions, live first, with their status, and filters them", async () => {
+      await page.getByRole("tab", { name: "Sessions" }).click();
+      const list = page.getByRole("list", { name: "Sessions" });
+      await list.waitFor({ timeout: 10_000 });
+      const rows = await list.locator("button.occp-row").allInnerTexts();
+      const index = (name: string) => rows.findIndex((r) => r.includes(name));
+      expect(index("live-stream")).toBeGreaterThanOrEqual(0);
+      expect(index("to-kill")).toBeGreaterThan(index("live-stream"));
+      expect(rows[index("to-kill")]).toMatch(/killed/);
+      // Fewer than a page of sessions exist, also counting those pushed while the page was open.
+      expect(await page.getByRole("button", { name: /Load more/ }).count()).toBe(0);
+      await page.screenshot({ path: path.join(DOC_IMAGES, "control-ui-sessions.png") });
+      await page.locator(".occp").getByLabel("Search by name").fill("to-kill");
+      await expect.poll(() => list.locator("button.occp-row").count(), { timeout: 5_000 }).toBe(1);
+      await page.locator(".occp").getByLabel("Search by name").fill("");
+      await page.locator(".occp").getByLabel("Status").selectOption("killed");
+      await expect.poll(async () => (await list.locator("button.occp-row").allInnerTexts()).every((r) => /killed/.test(r)), { timeout: 5_000 }).toBe(true);
+      await page.locator(".occp").getByLabel("Status").selectOption("all");
+    }, 60_000);
+
+    it("shows the cost chart with one point for today and the totals", async () => {
+      await page.getByRole("tab", { name: "Costs" }).click();
+      const chart = page.getByRole("img", { name: /Cost per day over the last 30 days/ });
+      await chart.waitFor({ timeout: 15_000 });
+      const costs = await chart.locator("rect.occp-bar").evaluateAll((bars) => bars.map((b) => Number(b.getAttribute("data-cost"))));
+      expect(costs).toHaveLength(30);
+      expect(costs.filter((c) => c > 0)).toHaveLength(1);
+      expect(costs[29]).toBeGreaterThan(0);
+      expect(await page.locator(".occp-totals").innerText()).toMatch(/Total cost\s+\$\d/);
+    }, 60_000);
+
+    it("shows the page to a read-scope operator, and the gateway refuses its actions", async () => {
+      if (!browser) throw new Error("no browser");
+      const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+      try {
+        await narrowToReadScope(context);
+        const reader = await context.newPage();
+        await reader.goto(signIn.url);
+        await openClaudeCodePage(reader).catch(async () => {
+          // A narrow window folds the sidebar away: open the page by its address.
+          await reader.goto(new URL("/plugin?plugin=openclaw-claude-code-plugin&id=sessions", signIn.address).href);
+          await reader.getByRole("tab", { name: "Sessions" }).waitFor({ timeout: 60_000 });
+        });
+        const row = reader.locator("button.occp-row", { hasText: "live-stream" });
+        await row.waitFor({ timeout: 30_000 });
+        await row.click();
+        await waitForStatus(reader, "waiting", 30_000);
+        await reader.getByRole("button", { name: "Kill" }).click();
+        const alert = await waitForText(reader, '[role="alert"]', /refused/, 15_000);
+        expect(alert).toMatch(/Kill was refused: .*operator\.write/);
+        await reader.waitForTimeout(500);
+        expect(await reader.locator("[data-occp-status]").getAttribute("data-occp-status")).toBe("waiting");
+      } finally {
+        await context.close();
+      }
+    }, 120_000);
+  });
 
   it("stops on Ctrl-C with exit code 0 and leaves no process behind", async () => {
     const run = start;

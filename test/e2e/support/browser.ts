@@ -49,6 +49,26 @@ export async function ensureChromium(timeoutMs = 300_000): Promise<string> {
   return CHROMIUM_PATH;
 }
 
+/** Debian's colour emoji font, so notices and screenshots show emoji instead of empty boxes. */
+export const EMOJI_FONT_PATH = "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf";
+const EMOJI_FONT_PACKAGE = "fonts-noto-color-emoji";
+
+/** Installs the emoji font when missing (root only); without it the page still works, so this only warns. */
+export async function ensureEmojiFont(timeoutMs = 180_000): Promise<boolean> {
+  if (existsSync(EMOJI_FONT_PATH)) return true;
+  if (process.platform !== "linux" || process.getuid?.() !== 0) {
+    console.warn(`${EMOJI_FONT_PATH} is missing; emoji will not render in screenshots. Install it with: sudo apt-get install -y ${EMOJI_FONT_PACKAGE}`);
+    return false;
+  }
+  let result = await run("apt-get", ["install", "-y", EMOJI_FONT_PACKAGE], timeoutMs);
+  if (result.code !== 0 && /Unable to locate package|has no installation candidate/i.test(result.output)) {
+    await run("apt-get", ["update"], timeoutMs);
+    result = await run("apt-get", ["install", "-y", EMOJI_FONT_PACKAGE], timeoutMs);
+  }
+  if (!existsSync(EMOJI_FONT_PATH)) console.warn(`could not install ${EMOJI_FONT_PACKAGE} (apt-get exited with ${String(result.code)}); emoji will not render in screenshots`);
+  return existsSync(EMOJI_FONT_PATH);
+}
+
 export async function launchChromium(): Promise<Browser> {
   const executablePath = await ensureChromium();
   return chromium.launch({ executablePath, args: LAUNCH_ARGS, timeout: 60_000 });

@@ -1,0 +1,110 @@
+// The page's readers and helpers: old and new payload shapes read alike, labels, diffs, costs.
+import { describe, expect, it } from "vitest";
+import { asDiff, costByModel, costSeries, matches, orderSessions, readEvent, readOutput, readSession, readSessionList, readStats, statusLabel } from "./model.ts";
+
+const base = { id: "a1b2c3d4", name: "fix-tests", workdir: "/src/api", turns: 2, costUsd: 0.25, durationMs: 61_000, lastSeq: 4 };
+
+describe("readSession", () => {
+  it("reads today's payload (state, ISO times) and the flat one (status, epoch ms) to the same session", () => {
+    const old = readSession({ ...base, state: "completed", createdAt: "2026-12-01T10:00:00.000Z", endedAt: "2026-12-01T10:01:01.000Z", reason: "done" });
+    const flat = readSession({ ...base, status: "completed", startedAt: Date.parse("2026-12-01T10:00:00.000Z"), completedAt: Date.parse("2026-12-01T10:01:01.000Z"), reason: "done" });
+    expect(old).toEqual(flat);
+    expect(old?.startedAt).toBe(Date.parse("2026-12-01T10:00:00.000Z"));
+  });
+
+  it("rejects what is not a session and defaults what is missing", () => {
+    expect(readSession(null)).toBeUndefined();
+    expect(readSession({ name: "no id" })).toBeUndefined();
+    const s = readSession({ id: "x" });
+    expect(s).toMatchObject({ id: "x", name: "x", status: "unknown", costUsd: 0, pending: [] });
+  });
+
+  it("reads pending requests with their questions and skips malformed ones", () => {
+    const s = readSession({
+      ...base,
+      status: "waiting",
+      waitingFor: "permission",
+      pending: [{ id: "r1", kind: "question", tool: "AskUserQuestion", summary: "Which?", questions: [{ question: "Which?", header: "Pick", options: [{ label: "A", description: "" }, { nope: 1 }], multiSelect: false }] }, { kind: "tool" }],
+    });
+    expect(s?.pending).toHaveLength(1);
+    expect(s?.pending[0]?.questions[0]?.options.map((o) => o.label)).toEqual(["A"]);
+    expect(s && statusLabel(s)).toBe("waiting for permission");
+  });
+});
+
+describe("statusLabel", () => {
+  it("says what a session waits for, its queue position, and how it ended", () => {
+    const s = (extra: Record<string, unknown>) => readSession({ ...base, ...extra })!;
+    expect(statusLabel(s({ status: "waiting", waitingFor: "input" }))).toBe("waiting for input");
+    expect(statusLabel(s({ status: "queued", queuePosition: 2 }))).toBe("queued (#2)");
+    expect(statusLabel(s({ status: "killed", reason: "killed by operator (RPC)" }))).toBe("killed (killed by operator (RPC))");
+    expect(statusLabel(s({ status: "running" }))).toBe("running");
+  });
+});
+
+describe("lists and events", () => {
+  it("orders live sessions first, then the newest", () => {
+    const list = readSessionList({
+      sessions: [
+        { ...base, id: "old", status: "completed", startedAt: 1 },
+        { ...base, id: "new", status: "failed", startedAt: 3 },
+        { ...base, id: "live", status: "running", startedAt: 2 },
+      ],
+      total: 9,
+    });
+    expect(list.total).toBe(9);
+    expect(orderSessions(list.sessions).map((s) => s.id)).toEqual(["live", "new", "old"]);
+  });
+
+  it("filters by status, agent and name", () => {
+    const s = readSession({ ...base, status: "waiting", waitingFor: "permission", agentId: "main" })!;
+    expect(matches(s, { status: "waiting-permission", agent: "", search: "" })).toBe(true);
+    expect(matches(s, { status: "running", agent: "", search: "" })).toBe(false);
+    expect(matches(s, { status: "all", agent: "other", search: "" })).toBe(false);
+    expect(matches(s, { status: "live", agent: "main", search: "FIX" })).toBe(true);
+    expect(matches(s, { status: "all", agent: "", search: "deploy" })).toBe(false);
+  });
+
+  it("reads output entries and pushed events", () => {
+    const out = readOutput({ session: { ...base, state: "running" }, entries: [{ seq: 1, kind: "text", text: "hi", at: "2026-12-01T10:00:00.000Z" }, { seq: "bad" }] });
+    expect(out.entries).toEqual([{ seq: 1, kind: "text", text: "hi", at: Date.parse("2026-12-01T10:00:00.000Z"), tool: undefined }]);
+    const ev = readEvent({ type: "output", session: { ...base, status: "running" }, entry: { seq: 2, kind: "tool_use", text: "Bash — ls", at: 5, tool: "Bash" } });
+    expect(ev?.entry?.tool).toBe("Bash");
+    expect(readEvent({ type: "output" })).toBeUndefined();
+  });
+});
+
+describe("diffs and costs", () => {
+  it("shows a unified diff as one and plain text as text", () => {
+    const d = asDiff("@@ -1 +1 @@\n-old line\n+new line\n same");
+    expect(d?.map((l) => l.kind)).toEqual(["hunk", "del", "add", "ctx"]);
+    expect(asDiff("npm test -- --watch")).toBeUndefined();
+    expect(asDiff("A plain sentence.\nAnother one.")).toBeUndefined();
+  });
+
+  it("puts each day's cost on a 30-day axis ending today, and sums cost per model", () => {
+    const now = Date.parse("2026-12-03T12:00:00.000Z");
+    const series = costSeries({ "2026-12-03": 0.5, "2026-12-01": 0.25, "2026-10-01": 9 }, now);
+    expect(series).toHaveLength(30);
+    expect(series[29]).toEqual({ day: "2026-12-03", costUsd: 0.5 });
+    expect(series[27]).toEqual({ day: "2026-12-01", costUsd: 0.25 });
+    expect(series.reduce((a, p) => a + p.costUsd, 0)).toBe(0.75);
+    const sessions = [
+      readSession({ ...base, id: "1", model: "opus", costUsd: 1, completedAt: now - 1000 })!,
+      readSession({ ...base, id: "2", model: "opus", costUsd: 2, completedAt: now - 2000 })!,
+      readSession({ ...base, id: "3", costUsd: 0.5, completedAt: now })!,
+      readSession({ ...base, id: "4", model: "haiku", costUsd: 7, completedAt: now - 40 * 86_400_000 })!,
+    ];
+    expect(costByModel(sessions, now)).toEqual([
+      { model: "opus", costUsd: 3, sessions: 2 },
+      { model: "default", costUsd: 0.5, sessions: 1 },
+    ]);
+  });
+
+  it("reads stats nested or flat", () => {
+    const nested = readStats({ stats: { launched: 3, live: 1, totalCostUsd: 1.5, byStatus: { completed: 2 }, costByDay: { "2026-12-03": 1.5 } } });
+    const flat = readStats({ launched: 3, live: 1, totalCostUsd: 1.5, completed: 2, costByDay: { "2026-12-03": 1.5 } });
+    expect(nested).toEqual(flat);
+    expect(nested.byStatus.completed).toBe(2);
+  });
+});

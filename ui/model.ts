@@ -1,0 +1,274 @@
+// The page's data: tolerant readers of the claude-code.* RPC payloads and pushed events, and the
+// pure helpers the views use (labels, money, durations, diffs, the cost series). No DOM here.
+
+export interface PendingQuestion {
+  question: string;
+  header: string;
+  options: { label: string; description: string }[];
+  multiSelect: boolean;
+}
+
+export interface PendingRequest {
+  id: string;
+  kind: "tool" | "question" | "plan";
+  tool: string;
+  summary: string;
+  detail: string | undefined;
+  questions: PendingQuestion[];
+  sessionScope: string | undefined;
+}
+
+export interface Session {
+  id: string;
+  name: string;
+  status: string;
+  reason: string | undefined;
+  waitingFor: "input" | "permission" | undefined;
+  queuePosition: number | undefined;
+  workdir: string;
+  branch: string | undefined;
+  model: string | undefined;
+  permissionMode: string;
+  agentId: string | undefined;
+  turns: number;
+  costUsd: number;
+  startedAt: number | undefined;
+  completedAt: number | undefined;
+  durationMs: number;
+  lastSeq: number;
+  claudeSessionId: string | undefined;
+  pending: PendingRequest[];
+}
+
+export interface Entry {
+  seq: number;
+  kind: string;
+  text: string;
+  at: number | undefined;
+  tool: string | undefined;
+}
+
+type Raw = Record<string, unknown>;
+
+function isRecord(v: unknown): v is Raw {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+function str(v: unknown): string | undefined {
+  return typeof v === "string" && v !== "" ? v : undefined;
+}
+function num(v: unknown): number | undefined {
+  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+}
+/** Epoch ms from a number or an ISO string (older payloads send ISO strings). */
+export function time(v: unknown): number | undefined {
+  if (typeof v === "number" && Number.isFinite(v)) return v;
+  if (typeof v === "string") {
+    const t = Date.parse(v);
+    return Number.isNaN(t) ? undefined : t;
+  }
+  return undefined;
+}
+
+function readQuestion(raw: unknown): PendingQuestion | undefined {
+  if (!isRecord(raw)) return undefined;
+  const options = Array.isArray(raw.options)
+    ? raw.options.flatMap((o) => (isRecord(o) && str(o.label) ? [{ label: String(o.label), description: str(o.description) ?? "" }] : []))
+    : [];
+  return { question: str(raw.question) ?? "", header: str(raw.header) ?? "", options, multiSelect: raw.multiSelect === true };
+}
+
+export function readRequest(raw: unknown): PendingRequest | undefined {
+  if (!isRecord(raw) || !str(raw.id)) return undefined;
+  const kind = raw.kind === "question" || raw.kind === "plan" ? raw.kind : "tool";
+  const questions = Array.isArray(raw.questions) ? raw.questions.flatMap((q) => readQuestion(q) ?? []) : [];
+  return {
+    id: String(raw.id),
+    kind,
+    tool: str(raw.tool) ?? "",
+    summary: str(raw.summary) ?? "",
+    detail: str(raw.detail),
+    questions,
+    sessionScope: str(raw.sessionScope),
+  };
+}
+
+/** A session from an RPC payload or an event: `status` or the older `state`, ms or ISO times. */
+export function readSession(raw: unknown): Session | undefined {
+  if (!isRecord(raw) || !str(raw.id)) return undefined;
+  const waiting = raw.waitingFor === "input" || raw.waitingFor === "permission" ? raw.waitingFor : undefined;
+  const pendingRaw = Array.isArray(raw.pending) ? raw.pending : Array.isArray(raw.pendingRequests) ? raw.pendingRequests : [];
+  const worktree = isRecord(raw.worktree) ? raw.worktree : undefined;
+  return {
+    id: String(raw.id),
+    name: str(raw.name) ?? String(raw.id),
+    status: str(raw.status) ?? str(raw.state) ?? "unknown",
+    reason: str(raw.reason),
+    waitingFor: waiting,
+    queuePosition: num(raw.queuePosition) ?? num(raw.queuedPosition),
+    workdir: str(raw.workdir) ?? "",
+    branch: str(raw.branch) ?? (worktree ? str(worktree.branch) : undefined),
+    model: str(raw.model),
+    permissionMode: str(raw.permissionMode) ?? "",
+    agentId: str(raw.agentId),
+    turns: num(raw.turns) ?? 0,
+    costUsd: num(raw.costUsd) ?? 0,
+    startedAt: time(raw.startedAt) ?? time(raw.createdAt),
+    completedAt: time(raw.completedAt) ?? time(raw.endedAt),
+    durationMs: num(raw.durationMs) ?? 0,
+    lastSeq: num(raw.lastSeq) ?? 0,
+    claudeSessionId: str(raw.claudeSessionId),
+    pending: pendingRaw.flatMap((r) => readRequest(r) ?? []),
+  };
+}
+
+export function readEntry(raw: unknown): Entry | undefined {
+  if (!isRecord(raw) || num(raw.seq) === undefined || typeof raw.text !== "string") return undefined;
+  return { seq: Number(raw.seq), kind: str(raw.kind) ?? "text", text: raw.text, at: time(raw.at), tool: str(raw.tool) };
+}
+
+/** The sessions of a `claude-code.sessions` answer. */
+export function readSessionList(payload: unknown): { sessions: Session[]; total: number } {
+  const p = isRecord(payload) ? payload : {};
+  const list = Array.isArray(p.sessions) ? p.sessions : [];
+  const sessions = list.flatMap((s) => readSession(s) ?? []);
+  return { sessions, total: num(p.total) ?? num(p.count) ?? sessions.length };
+}
+
+/** The entries of a `claude-code.output` answer (`entries`, or `lines` as objects). */
+export function readOutput(payload: unknown): { session: Session | undefined; entries: Entry[] } {
+  const p = isRecord(payload) ? payload : {};
+  const list = Array.isArray(p.entries) ? p.entries : Array.isArray(p.lines) ? p.lines : [];
+  return { session: readSession(p.session), entries: list.flatMap((e) => readEntry(e) ?? []) };
+}
+
+/** A pushed event: the session's new state and, for output, the entry. */
+export function readEvent(payload: unknown): { session: Session; entry: Entry | undefined; type: string } | undefined {
+  if (!isRecord(payload)) return undefined;
+  const session = readSession(payload.session);
+  if (!session) return undefined;
+  return { session, entry: readEntry(payload.entry), type: str(payload.type) ?? "" };
+}
+
+export interface Stats {
+  launched: number;
+  live: number;
+  totalCostUsd: number;
+  byStatus: Record<string, number>;
+  costByDay: Record<string, number>;
+  averageDurationMs: number | undefined;
+  mostExpensive: { name: string; costUsd: number } | undefined;
+}
+
+export function readStats(payload: unknown): Stats {
+  const outer = isRecord(payload) ? payload : {};
+  const p = isRecord(outer.stats) ? outer.stats : outer;
+  const byStatus: Record<string, number> = {};
+  if (isRecord(p.byStatus)) for (const [k, v] of Object.entries(p.byStatus)) if (num(v) !== undefined) byStatus[k] = Number(v);
+  for (const k of ["completed", "failed", "killed", "interrupted"]) if (byStatus[k] === undefined && num(p[k]) !== undefined) byStatus[k] = Number(p[k]);
+  const costByDay: Record<string, number> = {};
+  if (isRecord(p.costByDay)) for (const [k, v] of Object.entries(p.costByDay)) if (num(v) !== undefined) costByDay[k] = Number(v);
+  const top = isRecord(p.mostExpensive) ? p.mostExpensive : undefined;
+  return {
+    launched: num(p.launched) ?? 0,
+    live: num(p.live) ?? 0,
+    totalCostUsd: num(p.totalCostUsd) ?? 0,
+    byStatus,
+    costByDay,
+    averageDurationMs: num(p.averageDurationMs),
+    mostExpensive: top && str(top.name) ? { name: String(top.name), costUsd: num(top.costUsd) ?? 0 } : undefined,
+  };
+}
+
+export const LIVE = new Set(["starting", "running", "waiting", "queued"]);
+
+export function isLiveStatus(status: string): boolean {
+  return LIVE.has(status);
+}
+
+/** What a person reads in the status column. */
+export function statusLabel(s: Session): string {
+  if (s.status === "queued") return s.queuePosition !== undefined ? `queued (#${s.queuePosition})` : "queued";
+  if (s.status === "waiting") return s.waitingFor === "permission" || s.pending.length > 0 ? "waiting for permission" : "waiting for input";
+  if (s.reason && !isLiveStatus(s.status)) return `${s.status} (${s.reason})`;
+  return s.status;
+}
+
+/** The status filter's choices; "waiting-permission" narrows waiting to blocked sessions. */
+export const STATUS_FILTERS = ["all", "live", "running", "waiting", "waiting-permission", "completed", "failed", "killed", "interrupted"] as const;
+export type StatusFilter = (typeof STATUS_FILTERS)[number];
+
+export function matches(s: Session, filter: { status: StatusFilter; agent: string; search: string }): boolean {
+  const st = filter.status;
+  if (st === "live" && !isLiveStatus(s.status)) return false;
+  if (st === "running" && s.status !== "running" && s.status !== "starting") return false;
+  if (st === "waiting" && s.status !== "waiting") return false;
+  if (st === "waiting-permission" && !(s.status === "waiting" && (s.waitingFor === "permission" || s.pending.length > 0))) return false;
+  if (["completed", "failed", "killed", "interrupted"].includes(st) && s.status !== st) return false;
+  if (filter.agent !== "" && (s.agentId ?? "") !== filter.agent) return false;
+  const q = filter.search.trim().toLowerCase();
+  return q === "" || s.name.toLowerCase().includes(q);
+}
+
+/** Live first (newest first), then the rest by start time, newest first. */
+export function orderSessions(list: Iterable<Session>): Session[] {
+  return [...list].sort((a, b) => {
+    const la = isLiveStatus(a.status) ? 0 : 1;
+    const lb = isLiveStatus(b.status) ? 0 : 1;
+    if (la !== lb) return la - lb;
+    return (b.startedAt ?? 0) - (a.startedAt ?? 0);
+  });
+}
+
+export function usd(v: number): string {
+  return v < 1 ? `$${v.toFixed(4)}` : `$${v.toFixed(2)}`;
+}
+
+export function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+export type DiffLine = { kind: "add" | "del" | "hunk" | "ctx"; text: string };
+
+/** Text that reads as a unified diff (an edit's preview) is shown as one; anything else is not. */
+export function asDiff(text: string): DiffLine[] | undefined {
+  const lines = text.split("\n");
+  const changed = lines.filter((l) => /^[+-](?![+-]{2} )/.test(l)).length;
+  if (changed === 0 || !lines.some((l) => l.startsWith("@@") || l.startsWith("+") || l.startsWith("-"))) return undefined;
+  if (changed < 1 || changed / lines.length < 0.2) return undefined;
+  return lines.map((l) => ({ kind: l.startsWith("@@") ? "hunk" : l.startsWith("+") ? "add" : l.startsWith("-") ? "del" : "ctx", text: l }));
+}
+
+/** UTC days, oldest first, ending today: the chart's x axis. */
+export function lastDays(now: number, count: number): string[] {
+  const days: string[] = [];
+  for (let i = count - 1; i >= 0; i--) days.push(new Date(now - i * 86_400_000).toISOString().slice(0, 10));
+  return days;
+}
+
+export interface CostPoint {
+  day: string;
+  costUsd: number;
+}
+
+export function costSeries(costByDay: Record<string, number>, now: number, count = 30): CostPoint[] {
+  return lastDays(now, count).map((day) => ({ day, costUsd: costByDay[day] ?? 0 }));
+}
+
+/** Cost per model over the window, from the sessions the page has (the stats keep no per-model split). */
+export function costByModel(sessions: Iterable<Session>, now: number, days = 30): { model: string; costUsd: number; sessions: number }[] {
+  const from = now - days * 86_400_000;
+  const by = new Map<string, { costUsd: number; sessions: number }>();
+  for (const s of sessions) {
+    if ((s.completedAt ?? s.startedAt ?? now) < from || s.costUsd <= 0) continue;
+    const key = s.model ?? "default";
+    const cur = by.get(key) ?? { costUsd: 0, sessions: 0 };
+    cur.costUsd += s.costUsd;
+    cur.sessions += 1;
+    by.set(key, cur);
+  }
+  return [...by.entries()].map(([model, v]) => ({ model, ...v })).sort((a, b) => b.costUsd - a.costUsd);
+}
