@@ -296,7 +296,8 @@ describe("surfaces in a real gateway", () => {
 
   it("RPC scopes: each method refuses a lesser scope; approving needs operator.approvals, which write does not give", async () => {
     const launched = await p.gw.rpc<{ session: SessionView }>("claude-code.launch", {
-      prompt: "run `echo scope-approval`",
+      // Not a read-only command (those run unasked in default mode): Claude Code asks first.
+      prompt: "run `touch scope-approval.txt`",
       workdir: p.workdir,
       name: "scoped",
       permission_mode: "default",
@@ -368,7 +369,7 @@ describe("surfaces in a real gateway", () => {
     const here = { agentId: "main", sessionKey: "agent:main:test-channel:direct:conv-a" };
     const elsewhere = { agentId: "main", sessionKey: "agent:main:test-channel:direct:conv-b" };
     const call = (who: { agentId: string; sessionKey: string }, name: string, args: Record<string, unknown>) => p.gw.invokeTool(name, args, who);
-    const launched = await call(here, "claude_launch", { prompt: "run `echo conv-a`", workdir: p.workdir, name: "conv-a", permission_mode: "bypassPermissions" });
+    const launched = await call(here, "claude_launch", { prompt: "run `echo conv-a`", workdir: p.workdir, name: "conv-a", permission_mode: "default" });
     expect(launched.ok, JSON.stringify(launched.body)).toBe(true);
     const id = session(launched.result as ToolResultView).id;
     const waiting = await waitForInput(id);
