@@ -1,7 +1,7 @@
 // Driving the plugin's Claude Code page in the Control UI from Playwright: opening it from the
 // sidebar, launching from its form, recording what its transcript shows as it changes, and a
 // browser connection narrowed to read scope.
-import type { BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { sleep } from "../../../scripts/lib/processes.ts";
 
 /** The Control UI's generic address of a plugin page (the sidebar link points here). */
@@ -83,23 +83,3 @@ export async function waitForText(page: Page, selector: string, pattern: RegExp,
   }
 }
 
-/**
- * Makes every Control UI connection in `context` ask for operator.read only, as an operator whose
- * device was approved for reading would: the `connect` request's scopes are narrowed on the way
- * to the gateway, everything else passes through unchanged.
- */
-export async function narrowToReadScope(context: BrowserContext): Promise<void> {
-  await context.routeWebSocket(/.*/, (ws) => {
-    const server = ws.connectToServer();
-    ws.onMessage((message) => {
-      if (typeof message === "string" && message.includes('"method":"connect"')) {
-        const frame = JSON.parse(message) as { params?: { scopes?: string[] } };
-        if (frame.params) frame.params.scopes = ["operator.read"];
-        server.send(JSON.stringify(frame));
-        return;
-      }
-      server.send(message);
-    });
-    server.onMessage((message) => ws.send(message));
-  });
-}
