@@ -24,7 +24,7 @@ import {
   TRANSCRIPT_PARAMS,
 } from "./schemas.ts";
 
-export { LIST_STATUSES, MAX_PROMPT_CHARS, PERMIT_DECISIONS, TRANSCRIPT_FORMATS } from "./schemas.ts";
+export { LIST_STATUSES } from "./schemas.ts";
 export type ListStatus = (typeof LIST_STATUSES)[number];
 
 export interface LaunchInput {
