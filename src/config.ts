@@ -1,7 +1,10 @@
-// The plugin's configuration: runtime validation with messages a person can act on, defaults,
-// and one typed object. The manifest's JSON Schema mirrors this for the host (see CONFIG_KEYS).
+// The plugin's configuration: read by its one schema (config-schema.ts) with messages a person can
+// act on, defaults from it, and one typed object; paths, routes and rules get their meaning here.
 import path from "node:path";
-import { parseRule, PERMISSION_MODES, type PermissionMode, type PermissionRule } from "./engine/index.ts";
+import type { TSchema } from "typebox";
+import { Value } from "typebox/value";
+import { CONFIG_SCHEMA, type ConfigKey } from "./config-schema.ts";
+import { parseRule, type PermissionMode, type PermissionRule } from "./engine/index.ts";
 
 /** Where a notice goes: a channel and a target on it. */
 export interface Route {
@@ -80,41 +83,6 @@ export interface WorktreeRule {
   worktree: boolean;
 }
 
-export const DEFAULT_CONFIG: Readonly<PluginConfig> = {
-  maxSessions: 5,
-  maxQueuedSessions: 20,
-  maxOutputEntriesPerSession: 5000,
-  defaultBudgetUsd: 5,
-  defaultModel: undefined,
-  defaultWorkdir: undefined,
-  idleTimeoutMinutes: 30,
-  maxPersistedSessions: 10_000,
-  fallbackChannel: undefined,
-  permissionMode: "bypassPermissions",
-  agentChannels: [],
-  maxAutoResponds: 10,
-  skipSafetyChecks: false,
-  agentEnv: [],
-  allowedWorkdirs: [],
-  allowRootBypass: false,
-  longRunningNoticeMinutes: 10,
-  foregroundDebounceMs: 800,
-  permissionPolicy: { allow: [], deny: [], ask: [] },
-  permissionTimeoutMinutes: 30,
-  shareSessionsAcrossConversations: false,
-  maxSessionMinutes: 120,
-  maxBudgetUsd: 50,
-  dailyBudgetUsd: undefined,
-  defaultWorktree: false,
-  worktreeByWorkdir: [],
-  worktreeRoot: undefined,
-  worktreeRetentionDays: 7,
-  prDraft: true,
-  defaultNode: undefined,
-  nodeAllowedWorkdirs: [],
-  nodeSlots: undefined,
-};
-
 export class ConfigError extends Error {
   readonly problems: readonly string[];
   constructor(problems: readonly string[]) {
@@ -124,41 +92,16 @@ export class ConfigError extends Error {
   }
 }
 
-/** The keys the plugin understands; anything else is reported as unknown. */
-export const CONFIG_KEYS = [
-  "maxSessions",
-  "maxQueuedSessions",
-  "maxOutputEntriesPerSession",
-  "defaultBudgetUsd",
-  "defaultModel",
-  "defaultWorkdir",
-  "idleTimeoutMinutes",
-  "maxPersistedSessions",
-  "fallbackChannel",
-  "permissionMode",
-  "agentChannels",
-  "maxAutoResponds",
-  "skipSafetyChecks",
-  "agentEnv",
-  "allowedWorkdirs",
-  "allowRootBypass",
-  "longRunningNoticeMinutes",
-  "foregroundDebounceMs",
-  "permissionPolicy",
-  "permissionTimeoutMinutes",
-  "shareSessionsAcrossConversations",
-  "maxSessionMinutes",
-  "maxBudgetUsd",
-  "dailyBudgetUsd",
-  "defaultWorktree",
-  "worktreeByWorkdir",
-  "worktreeRoot",
-  "worktreeRetentionDays",
-  "prDraft",
-  "defaultNode",
-  "nodeAllowedWorkdirs",
-  "nodeSlots",
-] as const satisfies ReadonlyArray<keyof PluginConfig>;
+/** The keys the plugin understands (the schema's, in its order); anything else is reported as unknown. */
+export const CONFIG_KEYS = Object.keys(CONFIG_SCHEMA.properties) as readonly ConfigKey[];
+
+// Every key of the schema is a field of PluginConfig and every field has a key: a compile error otherwise.
+type MissingKeys = Exclude<keyof PluginConfig, ConfigKey> | Exclude<ConfigKey, keyof PluginConfig>;
+const EVERY_FIELD_HAS_A_KEY: [MissingKeys] extends [never] ? true : MissingKeys = true;
+void EVERY_FIELD_HAS_A_KEY;
+
+/** maxBudgetUsd when unset (unless defaultBudgetUsd is higher): it has no schema default for that reason. */
+const BUDGET_CEILING_USD = 50;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -199,177 +142,208 @@ export function expandPath(raw: string, env: Env, where: string): string {
   return path.resolve(out);
 }
 
-/** Validates the raw plugin config (as the host hands it over) and fills in defaults. */
+/** Collects one problem per failing part, so a reader can report every bad entry of a key at once. */
+type Attempt = (fn: () => void) => void;
+
+/**
+ * Keys whose values mean more than their JSON shape: paths to expand, routes, rules, environments.
+ * A reader turns the value into its PluginConfig form and throws (or reports through `attempt`)
+ * a sentence saying what to fix. Every other key is a number, a boolean or an enum whose value is
+ * used as it is once the schema accepts it.
+ */
+const READERS: { readonly [K in ConfigKey]?: (value: unknown, env: Env, attempt: Attempt) => PluginConfig[K] } = {
+  defaultModel: (v) => nonEmpty(v, 'defaultModel must be a non-empty model name such as "sonnet"'),
+  defaultWorkdir: (v, env) => absolutePath(v, env, "defaultWorkdir"),
+  fallbackChannel: (v) => {
+    // One answer for every layer: an empty route is a mistake to fix, not a silent "no fallback".
+    if (typeof v === "string" && !v.trim()) throw new Error('fallbackChannel is empty: give a route such as "telegram|123456789", or leave the key out for no fallback channel');
+    return parseRoute(v, "fallbackChannel");
+  },
+  agentChannels: (v, env, attempt) => {
+    if (!isPlainObject(v)) throw new Error('agentChannels must map a workdir path to a channel, e.g. {"${HOME}/src/api": "telegram|123"}');
+    const rules: AgentChannelRule[] = [];
+    for (const [key, value] of Object.entries(v)) {
+      attempt(() => rules.push({ prefix: expandPath(key, env, `agentChannels key "${key}"`), route: parseRoute(value, `agentChannels["${key}"]`) }));
+    }
+    return rules;
+  },
+  agentEnv: (v, env) => parseAgentEnv(v, env),
+  allowedWorkdirs: (v, env, attempt) => pathList(v, env, attempt, "allowedWorkdirs", "allowedWorkdirs must be a list of absolute directory paths"),
+  permissionPolicy: (v, _env, attempt) => parsePolicy(v, attempt),
+  worktreeRoot: (v, env) => absolutePath(v, env, "worktreeRoot"),
+  worktreeByWorkdir: (v, env, attempt) => {
+    if (!isPlainObject(v)) throw new Error('worktreeByWorkdir must map a workdir path to true or false, e.g. {"${HOME}/src/api": true}');
+    const rules: WorktreeRule[] = [];
+    for (const [key, value] of Object.entries(v)) {
+      attempt(() => {
+        if (typeof value !== "boolean") throw new Error(`worktreeByWorkdir["${key}"] must be true or false, got ${JSON.stringify(value)}`);
+        rules.push({ prefix: expandPath(key, env, `worktreeByWorkdir key "${key}"`), worktree: value });
+      });
+    }
+    return rules;
+  },
+  defaultNode: (v) => nonEmpty(v, 'defaultNode must be a paired node\'s id or name, or "auto"'),
+  nodeAllowedWorkdirs: (v, env, attempt) => pathList(v, env, attempt, "nodeAllowedWorkdirs", "nodeAllowedWorkdirs must be a list of absolute directory paths on this node"),
+};
+
+/** Validates the raw plugin config (as the host hands it over) and fills in the schema's defaults. */
 export function parseConfig(raw: unknown, env: Env = process.env): PluginConfig {
   const problems: string[] = [];
-  const input: Record<string, unknown> =
-    raw === undefined || raw === null ? {} : typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
-  if (raw !== undefined && raw !== null && (typeof raw !== "object" || Array.isArray(raw))) problems.push("the config must be an object");
-  const cfg: PluginConfig = { ...DEFAULT_CONFIG, agentChannels: [], agentEnv: [], allowedWorkdirs: [], permissionPolicy: { allow: [], deny: [], ask: [] }, worktreeByWorkdir: [], nodeAllowedWorkdirs: [] };
+  if (raw !== undefined && raw !== null && !isPlainObject(raw)) problems.push("the config must be an object");
+  const input: Record<string, unknown> = isPlainObject(raw) ? raw : {};
+  const cfg: Partial<Record<ConfigKey, unknown>> = {};
 
   const known = new Set<string>(CONFIG_KEYS);
   for (const key of Object.keys(input)) if (!known.has(key)) problems.push(`unknown key "${key}" (known keys: ${CONFIG_KEYS.join(", ")})`);
 
-  const attempt = (fn: () => void): void => {
+  const attempt: Attempt = (fn) => {
     try {
       fn();
     } catch (err) {
       problems.push(err instanceof Error ? err.message : String(err));
     }
   };
-  const num = (key: keyof PluginConfig, opts: { min: number; max?: number; integer?: boolean }): void => {
-    const v = input[key];
-    if (v === undefined) return;
-    if (typeof v !== "number" || !Number.isFinite(v) || (opts.integer && !Number.isInteger(v)) || v < opts.min || (opts.max !== undefined && v > opts.max)) {
-      const range = opts.max !== undefined ? `between ${opts.min} and ${opts.max}` : `≥ ${opts.min}`;
-      problems.push(`${key} must be ${opts.integer ? "a whole number" : "a number"} ${range}, got ${JSON.stringify(v)}`);
-      return;
-    }
-    (cfg as unknown as Record<string, number>)[key] = v;
-  };
-  const bool = (key: "skipSafetyChecks" | "allowRootBypass" | "shareSessionsAcrossConversations" | "defaultWorktree" | "prDraft"): void => {
-    const v = input[key];
-    if (v === undefined) return;
-    if (typeof v !== "boolean") problems.push(`${key} must be true or false, got ${JSON.stringify(v)}`);
-    else cfg[key] = v;
-  };
 
-  num("maxSessions", { min: 1, max: 100, integer: true });
-  num("maxQueuedSessions", { min: 0, max: 1000, integer: true });
-  num("maxOutputEntriesPerSession", { min: 100, max: 1_000_000, integer: true });
-  num("defaultBudgetUsd", { min: 0.01, max: 10_000 });
-  num("idleTimeoutMinutes", { min: 0, max: 7 * 24 * 60 });
-  num("maxPersistedSessions", { min: 10, max: 1_000_000, integer: true });
-  num("maxAutoResponds", { min: 0, max: 1000, integer: true });
-  num("longRunningNoticeMinutes", { min: 0, max: 24 * 60 });
-  num("foregroundDebounceMs", { min: 0, max: 60_000, integer: true });
-  num("permissionTimeoutMinutes", { min: 0.05, max: 7 * 24 * 60 });
-  num("maxSessionMinutes", { min: 0, max: 7 * 24 * 60 });
-  num("maxBudgetUsd", { min: 0.01, max: 10_000 });
-  num("dailyBudgetUsd", { min: 0.01, max: 100_000 });
-  num("nodeSlots", { min: 1, max: 256, integer: true });
-  bool("skipSafetyChecks");
-  bool("allowRootBypass");
-  bool("shareSessionsAcrossConversations");
+  for (const key of CONFIG_KEYS) {
+    const schema: TSchema & { default?: unknown } = CONFIG_SCHEMA.properties[key];
+    const value = input[key] !== undefined ? input[key] : structuredClone(schema.default);
+    cfg[key] = undefined; // every field is present, the unset ones as undefined
+    if (value === undefined) continue;
+    const reader = READERS[key];
+    if (!reader) {
+      const problem = scalarProblem(key, schema, value);
+      if (problem) problems.push(problem);
+      else cfg[key] = value;
+      continue;
+    }
+    const before = problems.length;
+    attempt(() => (cfg[key] = reader(value, env, attempt)));
+    // What the reader lets through must also fit the schema the host checks, so that the two
+    // never disagree about a value (the reader's sentence comes first when both refuse).
+    if (problems.length === before && !Value.Check(schema, value)) problems.push(schemaProblem(key, schema, value));
+  }
+
+  const config = cfg as PluginConfig;
   // An old config with a large defaultBudgetUsd keeps working: the ceiling rises to meet it.
-  if (input.maxBudgetUsd === undefined) cfg.maxBudgetUsd = Math.max(cfg.maxBudgetUsd, cfg.defaultBudgetUsd);
-  else if (cfg.defaultBudgetUsd > cfg.maxBudgetUsd) {
-    problems.push(`defaultBudgetUsd (${cfg.defaultBudgetUsd}) is above maxBudgetUsd (${cfg.maxBudgetUsd}): lower defaultBudgetUsd or raise maxBudgetUsd`);
-  }
-  bool("defaultWorktree");
-  bool("prDraft");
-  num("worktreeRetentionDays", { min: 0, max: 3650 });
-
-  if (input.defaultModel !== undefined) {
-    if (typeof input.defaultModel !== "string" || !input.defaultModel.trim()) problems.push("defaultModel must be a non-empty model name such as \"sonnet\"");
-    else cfg.defaultModel = input.defaultModel.trim();
-  }
-  if (input.defaultWorkdir !== undefined) {
-    if (typeof input.defaultWorkdir !== "string") problems.push("defaultWorkdir must be an absolute directory path");
-    else attempt(() => (cfg.defaultWorkdir = expandPath(input.defaultWorkdir as string, env, "defaultWorkdir")));
-  }
-  if (input.permissionMode !== undefined) {
-    if (typeof input.permissionMode !== "string" || !PERMISSION_MODES.includes(input.permissionMode as PermissionMode)) {
-      problems.push(`permissionMode must be one of ${PERMISSION_MODES.join(", ")}, got ${JSON.stringify(input.permissionMode)}`);
-    } else cfg.permissionMode = input.permissionMode as PermissionMode;
-  }
-  if (input.fallbackChannel !== undefined && input.fallbackChannel !== "") {
-    attempt(() => (cfg.fallbackChannel = parseRoute(input.fallbackChannel, "fallbackChannel")));
-  }
-  if (input.agentChannels !== undefined) {
-    const v = input.agentChannels;
-    if (typeof v !== "object" || v === null || Array.isArray(v)) problems.push("agentChannels must map a workdir path to a channel, e.g. {\"${HOME}/src/api\": \"telegram|123\"}");
-    else {
-      for (const [key, value] of Object.entries(v as Record<string, unknown>)) {
-        attempt(() => cfg.agentChannels.push({ prefix: expandPath(key, env, `agentChannels key "${key}"`), route: parseRoute(value, `agentChannels["${key}"]`) }));
-      }
-    }
-  }
-  if (input.agentEnv !== undefined) attempt(() => (cfg.agentEnv = parseAgentEnv(input.agentEnv, env)));
-  if (input.allowedWorkdirs !== undefined) {
-    const v = input.allowedWorkdirs;
-    if (!Array.isArray(v)) problems.push("allowedWorkdirs must be a list of absolute directory paths");
-    else v.forEach((p, i) => attempt(() => {
-      if (typeof p !== "string") throw new Error(`allowedWorkdirs[${i}] must be a path string`);
-      cfg.allowedWorkdirs.push(expandPath(p, env, `allowedWorkdirs[${i}]`));
-    }));
-  }
-
-  if (input.defaultNode !== undefined) {
-    if (typeof input.defaultNode !== "string" || !input.defaultNode.trim()) problems.push('defaultNode must be a paired node\'s id or name, or "auto"');
-    else cfg.defaultNode = input.defaultNode.trim();
-  }
-  if (input.nodeAllowedWorkdirs !== undefined) {
-    const v = input.nodeAllowedWorkdirs;
-    if (!Array.isArray(v)) problems.push("nodeAllowedWorkdirs must be a list of absolute directory paths on this node");
-    else v.forEach((p, i) => attempt(() => {
-      if (typeof p !== "string") throw new Error(`nodeAllowedWorkdirs[${i}] must be a path string`);
-      cfg.nodeAllowedWorkdirs.push(expandPath(p, env, `nodeAllowedWorkdirs[${i}]`));
-    }));
-  }
-
-  if (input.permissionPolicy !== undefined) {
-    const v = input.permissionPolicy;
-    if (typeof v !== "object" || v === null || Array.isArray(v)) {
-      problems.push('permissionPolicy must be an object like {"allow": ["Bash(npm test*)"], "deny": ["Bash(rm *)"], "ask": []}');
-    } else {
-      for (const key of Object.keys(v)) if (!["allow", "deny", "ask"].includes(key)) problems.push(`permissionPolicy has an unknown list "${key}" (use allow, deny, ask)`);
-      for (const list of ["allow", "deny", "ask"] as const) {
-        const rules = (v as Record<string, unknown>)[list];
-        if (rules === undefined) continue;
-        if (!Array.isArray(rules)) {
-          problems.push(`permissionPolicy.${list} must be a list of rules such as "Bash(npm test*)"`);
-          continue;
-        }
-        rules.forEach((r, i) =>
-          attempt(() => {
-            if (typeof r !== "string") throw new Error(`permissionPolicy.${list}[${i}] must be a string rule such as "Bash(npm test*)"`);
-            try {
-              cfg.permissionPolicy[list].push(parseRule(r));
-            } catch (err) {
-              throw new Error(`permissionPolicy.${list}[${i}]: ${err instanceof Error ? err.message : String(err)}`);
-            }
-          }),
-        );
-      }
-    }
-  }
-
-  if (input.worktreeRoot !== undefined) {
-    if (typeof input.worktreeRoot !== "string") problems.push("worktreeRoot must be an absolute directory path");
-    else attempt(() => (cfg.worktreeRoot = expandPath(input.worktreeRoot as string, env, "worktreeRoot")));
-  }
-  if (input.worktreeByWorkdir !== undefined) {
-    const v = input.worktreeByWorkdir;
-    if (typeof v !== "object" || v === null || Array.isArray(v)) problems.push('worktreeByWorkdir must map a workdir path to true or false, e.g. {"${HOME}/src/api": true}');
-    else {
-      for (const [key, value] of Object.entries(v as Record<string, unknown>)) {
-        attempt(() => {
-          if (typeof value !== "boolean") throw new Error(`worktreeByWorkdir["${key}"] must be true or false, got ${JSON.stringify(value)}`);
-          cfg.worktreeByWorkdir.push({ prefix: expandPath(key, env, `worktreeByWorkdir key "${key}"`), worktree: value });
-        });
-      }
-    }
+  if (input.maxBudgetUsd === undefined) config.maxBudgetUsd = Math.max(BUDGET_CEILING_USD, config.defaultBudgetUsd);
+  else if (config.defaultBudgetUsd > config.maxBudgetUsd) {
+    problems.push(`defaultBudgetUsd (${config.defaultBudgetUsd}) is above maxBudgetUsd (${config.maxBudgetUsd}): lower defaultBudgetUsd or raise maxBudgetUsd`);
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return cfg;
+  return config;
 }
 
-/** Either a flat {VAR: value} map for every workdir, or {workdirPrefix: {VAR: value}}. */
-function parseAgentEnv(v: unknown, env: Env): AgentEnvRule[] {
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("agentEnv must be an object of environment variables, or of workdir paths to such objects");
-  const entries = Object.entries(v as Record<string, unknown>);
-  if (entries.every(([, value]) => typeof value === "string")) {
-    return [{ prefix: "*", env: Object.fromEntries(entries) as Record<string, string> }];
+/** What an empty config means: every schema default, read as parseConfig reads a value. */
+export const DEFAULT_CONFIG: Readonly<PluginConfig> = Object.freeze(parseConfig({}, {}));
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The sentence for a number, boolean or enum key the schema refuses; undefined when it fits. */
+function scalarProblem(key: string, schema: TSchema, value: unknown): string | undefined {
+  if (Value.Check(schema, value)) return undefined;
+  const s = schema as { type?: string; minimum?: number; maximum?: number; enum?: readonly unknown[] };
+  const got = JSON.stringify(value);
+  if (s.type === "number" || s.type === "integer") {
+    const range = s.maximum !== undefined ? `between ${s.minimum} and ${s.maximum}` : `≥ ${s.minimum}`;
+    return `${key} must be ${s.type === "integer" ? "a whole number" : "a number"} ${range}, got ${got}`;
   }
-  return entries.map(([key, value]) => {
-    if (typeof value !== "object" || value === null || Array.isArray(value) || !Object.values(value).every((x) => typeof x === "string")) {
-      throw new Error(`agentEnv["${key}"] must be an object of string environment variables`);
+  if (s.type === "boolean") return `${key} must be true or false, got ${got}`;
+  if (s.enum) return `${key} must be one of ${s.enum.join(", ")}, got ${got}`;
+  return schemaProblem(key, schema, value);
+}
+
+/** The schema's own first complaint, for a shape no reader describes better. */
+function schemaProblem(key: string, schema: TSchema, value: unknown): string {
+  const first = [...Value.Errors(schema, value)][0];
+  const where = first?.instancePath ? `${key}${first.instancePath.split("/").slice(1).map((p) => `[${JSON.stringify(p)}]`).join("")}` : key;
+  return `${where} ${first?.message ?? "does not fit the config schema"} (see docs/configuration.md)`;
+}
+
+function nonEmpty(v: unknown, message: string): string {
+  if (typeof v !== "string" || !v.trim()) throw new Error(message);
+  return v.trim();
+}
+
+function absolutePath(v: unknown, env: Env, key: string): string {
+  if (typeof v !== "string") throw new Error(`${key} must be an absolute directory path`);
+  return expandPath(v, env, key);
+}
+
+function pathList(v: unknown, env: Env, attempt: Attempt, key: string, message: string): string[] {
+  if (!Array.isArray(v)) throw new Error(message);
+  const out: string[] = [];
+  v.forEach((p, i) =>
+    attempt(() => {
+      if (typeof p !== "string") throw new Error(`${key}[${i}] must be a path string`);
+      out.push(expandPath(p, env, `${key}[${i}]`));
+    }),
+  );
+  return out;
+}
+
+function parsePolicy(v: unknown, attempt: Attempt): PluginConfig["permissionPolicy"] {
+  if (!isPlainObject(v)) throw new Error('permissionPolicy must be an object like {"allow": ["Bash(npm test*)"], "deny": ["Bash(rm *)"], "ask": []}');
+  const policy: PluginConfig["permissionPolicy"] = { allow: [], deny: [], ask: [] };
+  for (const key of Object.keys(v)) if (!["allow", "deny", "ask"].includes(key)) attempt(() => { throw new Error(`permissionPolicy has an unknown list "${key}" (use allow, deny, ask)`); });
+  for (const list of ["allow", "deny", "ask"] as const) {
+    const rules = v[list];
+    if (rules === undefined) continue;
+    if (!Array.isArray(rules)) {
+      attempt(() => { throw new Error(`permissionPolicy.${list} must be a list of rules such as "Bash(npm test*)"`); });
+      continue;
     }
-    const prefix = key === "*" ? "*" : expandPath(key, env, `agentEnv key "${key}"`);
-    return { prefix, env: { ...(value as Record<string, string>) } };
-  });
+    rules.forEach((r, i) =>
+      attempt(() => {
+        if (typeof r !== "string") throw new Error(`permissionPolicy.${list}[${i}] must be a string rule such as "Bash(npm test*)"`);
+        try {
+          policy[list].push(parseRule(r));
+        } catch (err) {
+          throw new Error(`permissionPolicy.${list}[${i}]: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }),
+    );
+  }
+  return policy;
+}
+
+/**
+ * `{VAR: value}` entries are variables for every workdir (as under "*"); `{prefix: {VAR: value}}`
+ * entries apply under a workdir. Both may appear in one object: the schema allows either per entry,
+ * so the plugin does too rather than refuse what the host accepted.
+ */
+function parseAgentEnv(v: unknown, env: Env): AgentEnvRule[] {
+  if (!isPlainObject(v)) throw new Error("agentEnv must be an object of environment variables, or of workdir paths to such objects");
+  const everywhere: Record<string, string> = {};
+  const rules: AgentEnvRule[] = [];
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(v)) {
+    if (typeof value === "string") {
+      // A path key with a string value is a per-workdir entry written wrongly, not a variable named "/srv/api".
+      if (key.includes("/") || key.startsWith("~")) problems.push(`agentEnv["${key}"] is a string, but "${key}" is a workdir: give it an object of variables, e.g. {"${key}": {"VAR": "value"}}`);
+      else everywhere[key] = value;
+    } else if (!isPlainObject(value) || !Object.values(value).every((x) => typeof x === "string")) {
+      problems.push(`agentEnv["${key}"] must be an object of string environment variables (or, for a variable of every workdir, a string)`);
+    } else if (key === "*") {
+      Object.assign(everywhere, value);
+    } else {
+      try {
+        rules.push({ prefix: expandPath(key, env, `agentEnv key "${key}"`), env: { ...(value as Record<string, string>) } });
+      } catch (err) {
+        problems.push(err instanceof Error ? err.message : String(err));
+      }
+    }
+  }
+  const star = v["*"];
+  if (isPlainObject(star)) {
+    for (const [name, value] of Object.entries(v)) {
+      if (typeof value === "string" && name in star && star[name] !== value) problems.push(`agentEnv gives ${name} twice for every workdir (at the top and under "*") with different values; keep one`);
+    }
+  }
+  if (problems.length > 0) throw new Error(problems.join("; "));
+  return Object.keys(everywhere).length > 0 || "*" in v ? [{ prefix: "*", env: everywhere }, ...rules] : rules;
 }
 
 /** True if `dir` is `prefix` or inside it. */

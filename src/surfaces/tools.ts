@@ -1,7 +1,20 @@
-// The agent tools: static definitions (name, label, description, TypeBox parameters) whose
-// execute parses nothing itself: the operations validate, the presenters render.
-import { Type, type TSchema } from "typebox";
+// The agent tools: static definitions (name, label, description, the operation's input schema)
+// whose execute parses nothing itself: the operations validate, the presenters render.
+import type { TSchema } from "typebox";
 import type { Route } from "../config.ts";
+import {
+  BG_PARAMS,
+  FG_PARAMS,
+  FINISH_PARAMS,
+  LAUNCH_PARAMS,
+  LIST_PARAMS,
+  NO_PARAMS,
+  OUTPUT_PARAMS,
+  PERMIT_PARAMS,
+  RESPOND_PARAMS,
+  SESSION_PARAMS,
+  toolParameters,
+} from "../ops/schemas.ts";
 import type { Caller } from "../ops/types.ts";
 import { consoleLogger, toFailure } from "./errors.ts";
 import {
@@ -58,8 +71,6 @@ export const TOOL_NAMES = [
   "claude_nodes",
 ] as const;
 
-const SESSION = Type.String({ description: "Session id, name, or Claude session UUID" });
-
 export function routeFromDelivery(d: ToolCallerContext["deliveryContext"]): Route | undefined {
   if (!d?.channel || !d.to) return undefined;
   const route: Route = { channel: d.channel, to: d.to };
@@ -94,29 +105,7 @@ const SPECS: readonly Spec[] = [
     label: "Launch Claude Code",
     description:
       "Start a Claude Code session in the background on a coding task in a directory. Returns at once with the session id and name; you are woken when Claude needs input or finishes. Resume an earlier session with resume_session_id (add fork_session to branch it).",
-    parameters: Type.Object({
-      prompt: Type.String({ description: "The task for Claude Code" }),
-      name: Type.Optional(Type.String({ description: "Short name (letters, digits, - _ .); derived from the prompt if omitted" })),
-      workdir: Type.Optional(Type.String({ description: "Absolute directory to work in (default: the plugin's defaultWorkdir)" })),
-      model: Type.Optional(Type.String({ description: "Claude model, e.g. sonnet or opus" })),
-      max_budget_usd: Type.Optional(Type.Number({ description: "Spending limit in USD (default: defaultBudgetUsd)" })),
-      system_prompt: Type.Optional(Type.String({ description: "Extra instructions appended to Claude Code's own system prompt" })),
-      allowed_tools: Type.Optional(Type.Array(Type.String(), { description: "Tools Claude may use without asking, e.g. [\"Bash(npm test*)\", \"Edit\"]" })),
-      resume_session_id: Type.Optional(Type.String({ description: "Resume this session (id, name or Claude UUID) in its original workdir" })),
-      fork_session: Type.Optional(Type.Boolean({ description: "With resume_session_id: continue in a new branch, leaving the original untouched" })),
-      multi_turn_disabled: Type.Optional(Type.Boolean({ description: "Run one turn and finish (no follow-ups)" })),
-      permission_mode: Type.Optional(
-        Type.Union([Type.Literal("default"), Type.Literal("plan"), Type.Literal("acceptEdits"), Type.Literal("bypassPermissions")], {
-          description: "Claude Code permission mode (default: the plugin's permissionMode)",
-        }),
-      ),
-      worktree: Type.Optional(
-        Type.Boolean({ description: "Run in a new git worktree on its own branch, outside the user's checkout (default: the plugin's defaultWorktree); finish it with claude_finish" }),
-      ),
-      node: Type.Optional(
-        Type.String({ description: "Run on this paired node (id or name from claude_nodes), \"auto\" for the one with most free slots, or \"local\" (default: the plugin's defaultNode); workdir is then a path on that node" }),
-      ),
-    }),
+    parameters: toolParameters(LAUNCH_PARAMS),
     run: async (s, caller, params) => {
       const r = await s.ops.launch(caller, params);
       return { text: launchText(r), details: { session: sessionJson(r.session, s.ops.inForeground(r.session.id)), worktree: worktreeJson(r.worktree?.record) } };
@@ -127,12 +116,7 @@ const SPECS: readonly Spec[] = [
     label: "Reply to Claude Code",
     description:
       "Send a follow-up message to a Claude Code session (it starts a new turn). interrupt: stop the current turn first. Set userInitiated when you are relaying the user's own words (it resets the auto-reply limit).",
-    parameters: Type.Object({
-      session: SESSION,
-      message: Type.String({ description: "The message for Claude" }),
-      interrupt: Type.Optional(Type.Boolean({ description: "Stop the current turn before sending" })),
-      userInitiated: Type.Optional(Type.Boolean({ description: "True when the message comes from the user, not from you" })),
-    }),
+    parameters: toolParameters(RESPOND_PARAMS),
     run: async (s, caller, params) => {
       const r = await s.ops.respond(caller, params);
       return { text: respondText(r), details: { session: sessionJson(r.session, s.ops.inForeground(r.session.id)), interrupted: r.interrupted, autoResponds: r.autoResponds } };
@@ -142,10 +126,7 @@ const SPECS: readonly Spec[] = [
     name: "claude_fg",
     label: "Foreground a Claude Code session",
     description: "Bring a session to the foreground of this conversation: returns what this conversation has not seen yet, then new output streams here live.",
-    parameters: Type.Object({
-      session: SESSION,
-      lines: Type.Optional(Type.Number({ description: "At most this many catch-up entries (default 30)" })),
-    }),
+    parameters: toolParameters(FG_PARAMS),
     run: async (s, caller, params) => {
       const r = s.ops.fg(caller, params);
       return {
@@ -158,7 +139,7 @@ const SPECS: readonly Spec[] = [
     name: "claude_bg",
     label: "Background Claude Code sessions",
     description: "Stop streaming a session in this conversation (or every session, when none is named). Notices still arrive.",
-    parameters: Type.Object({ session: Type.Optional(SESSION) }),
+    parameters: toolParameters(BG_PARAMS),
     run: async (s, caller, params) => {
       const r = s.ops.bg(caller, params);
       return { text: bgText(r), details: { detached: r.detached.map((x) => sessionJson(x, s.ops.inForeground(x.id))) } };
@@ -168,7 +149,7 @@ const SPECS: readonly Spec[] = [
     name: "claude_kill",
     label: "Kill a Claude Code session",
     description: "End a session and its Claude Code process now. It can be resumed later with claude_launch resume_session_id.",
-    parameters: Type.Object({ session: SESSION }),
+    parameters: toolParameters(SESSION_PARAMS),
     run: async (s, caller, params) => {
       const r = await s.ops.kill(caller, params);
       return { text: killText(r.session), details: { session: sessionJson(r.session, s.ops.inForeground(r.session.id)) } };
@@ -178,13 +159,7 @@ const SPECS: readonly Spec[] = [
     name: "claude_output",
     label: "Read Claude Code output",
     description: "Read a session's recent output (assistant text, one-line tool calls, tool errors, results, follow-ups).",
-    parameters: Type.Object({
-      session: SESSION,
-      lines: Type.Optional(Type.Number({ description: "The newest N entries (default 50)" })),
-      full: Type.Optional(Type.Boolean({ description: "The whole transcript kept for the session" })),
-      since: Type.Optional(Type.Number({ description: "Page by sequence number: the entries after this one" })),
-      limit: Type.Optional(Type.Number({ description: "With since: at most this many entries (default 200)" })),
-    }),
+    parameters: toolParameters(OUTPUT_PARAMS),
     run: async (s, caller, params) => {
       const r = s.ops.output(caller, params);
       return { text: outputText(r), details: { session: sessionJson(r.session, s.ops.inForeground(r.session.id)), entries: r.entries.map(outputJson), earlier: r.earlier } };
@@ -195,17 +170,7 @@ const SPECS: readonly Spec[] = [
     label: "List Claude Code sessions",
     description:
       "List your Claude Code sessions, newest first, including finished ones from earlier gateway runs (paged). Filter by status, or resumable: true for those you can continue with claude_launch resume_session_id.",
-    parameters: Type.Object({
-      status: Type.Optional(
-        Type.Union(
-          ["all", "queued", "running", "waiting", "completed", "failed", "killed", "interrupted"].map((v) => Type.Literal(v)),
-          { description: "Filter (default all)" },
-        ),
-      ),
-      resumable: Type.Optional(Type.Boolean({ description: "Only ended sessions that can be resumed" })),
-      limit: Type.Optional(Type.Number({ description: "Page size (default 50, at most 500)" })),
-      offset: Type.Optional(Type.Number({ description: "Skip this many (for the next page)" })),
-    }),
+    parameters: toolParameters(LIST_PARAMS),
     run: async (s, caller, params) => {
       const r = s.ops.list(caller, params);
       return { text: listText(r), details: { sessions: r.sessions.map((x) => ({ ...sessionJson(x, s.ops.inForeground(x.id)), worktree: worktreeJson(r.worktrees?.[x.id]) })), total: r.total, offset: r.offset } };
@@ -215,7 +180,7 @@ const SPECS: readonly Spec[] = [
     name: "claude_stats",
     label: "Claude Code usage stats",
     description: "Sessions launched, by outcome, total and per-day cost, average duration, most expensive session.",
-    parameters: Type.Object({}),
+    parameters: toolParameters(NO_PARAMS),
     run: async (s, caller, params) => {
       const r = s.ops.stats(caller, params);
       return { text: statsText(r), details: { stats: r } };
@@ -226,15 +191,7 @@ const SPECS: readonly Spec[] = [
     label: "Answer Claude Code's permission request",
     description:
       "Answer a request from one of your Claude Code sessions: allow a tool call once or for the rest of the session, deny it (the note is told to Claude), answer Claude's question, or approve / revise / reject its plan (deny with a note revises; deny with stop rejects). Decide yourself only within the user's autonomy rules; otherwise forward the request to the user. Every decision made here is recorded as yours, counts against maxAutoResponds and is announced in the session's chat.",
-    parameters: Type.Object({
-      request: Type.String({ description: "The request id from the notice, e.g. r7k2m" }),
-      decision: Type.Union([Type.Literal("allow"), Type.Literal("allow_session"), Type.Literal("deny"), Type.Literal("answer")], {
-        description: "allow (once), allow_session (this and like calls for the rest of the session), deny, or answer (a question)",
-      }),
-      note: Type.Optional(Type.String({ description: "With deny: why, or what to change in a plan; Claude reads it" })),
-      stop: Type.Optional(Type.Boolean({ description: "With deny: also stop Claude's turn (reject a plan)" })),
-      answers: Type.Optional(Type.Array(Type.String(), { description: "With answer: one per question, an option number or label, or your own words" })),
-    }),
+    parameters: toolParameters(PERMIT_PARAMS),
     run: async (s, caller, params) => {
       const r = s.ops.permit(caller, params);
       return { text: permitText(r), details: { decision: r.record, session: sessionJson(r.session, s.ops.inForeground(r.session.id)) } };
@@ -245,10 +202,7 @@ const SPECS: readonly Spec[] = [
     label: "Finish a Claude Code worktree session",
     description:
       "Finish the work of a session that ran in its own git worktree: merge (commit leftovers, merge into the base branch, remove the worktree), pr (push and open a draft pull request), keep (leave it for later), or discard (remove it; unmerged work is kept under refs/claude-code/snapshots). Refused while a turn runs in it. Ask the user before merge or discard unless their autonomy rules allow it.",
-    parameters: Type.Object({
-      session: SESSION,
-      action: Type.Union([Type.Literal("merge"), Type.Literal("pr"), Type.Literal("keep"), Type.Literal("discard")], { description: "merge, pr, keep or discard" }),
-    }),
+    parameters: toolParameters(FINISH_PARAMS),
     run: async (s, caller, params) => {
       const r = await s.ops.finish(caller, params);
       return { text: finishText(r), details: { session: sessionJson(r.session, s.ops.inForeground(r.session.id)), finish: finishJson(r) } };
@@ -259,7 +213,7 @@ const SPECS: readonly Spec[] = [
     label: "List paired nodes for Claude Code",
     description:
       "List the paired machines (OpenClaw nodes) Claude Code sessions can run on: their free slots, allowed workdirs and the sessions running there. Launch on one with claude_launch node.",
-    parameters: Type.Object({}),
+    parameters: toolParameters(NO_PARAMS),
     run: async (s, caller, params) => {
       const r = await s.ops.listNodes(caller, params);
       return { text: nodesText(r), details: { nodes: r.nodes.map(nodeJson) } };
