@@ -141,6 +141,7 @@ export function createService(deps: ServiceDeps) {
       const nodes = new NodeDirectory({
         transport: createNodeTransport(deps.runtime, ctx),
         liveSessions: () => engine.liveSessions(),
+        slotsInUseOn: (nodeId) => engine.slotsInUseOn(nodeId),
         observer: {
           onStart: (node, proc) =>
             proc.once("exit", (code, signal) =>

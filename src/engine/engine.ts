@@ -397,11 +397,16 @@ export class SessionEngine<TOwner = unknown> {
     return best;
   }
 
-  private freeOnNode(nodeId: string): number {
+  /** This gateway's sessions in a node's slots: live ones, and ended ones whose process the node has not let go of yet. */
+  slotsInUseOn(nodeId: string): number {
     let used = 0;
     for (const s of this.sessions.values()) if (s.node?.id === nodeId && holdsSlot(s.status)) used++;
     for (const on of this.draining.values()) if (on === nodeId) used++;
-    return (this.nodeSlots.get(nodeId) ?? 0) - used;
+    return used;
+  }
+
+  private freeOnNode(nodeId: string): number {
+    return (this.nodeSlots.get(nodeId) ?? 0) - this.slotsInUseOn(nodeId);
   }
 
   /** A launch for full nodes whose queues are at maxQueuedSessions. */

@@ -137,6 +137,8 @@ describe("the launch queue for paired nodes", () => {
     await log.waitFor((ev) => ev.type === "ended" && ev.session.id === first.id);
     await new Promise((r) => setTimeout(r, 50));
     expect(e.snapshot(second.id).status).toBe("queued");
+    // The directory counts it as ours while the node still runs it (not as another gateway's).
+    expect(e.slotsInUseOn(ALPHA.id)).toBe(1);
     proc.end(null);
     await killing;
     await log.waitFor((ev) => ev.type === "started" && ev.session.id === second.id, 5000);

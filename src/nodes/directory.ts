@@ -66,6 +66,8 @@ export interface NodeSlotsTarget {
 export interface NodeDirectoryDeps {
   transport: NodeTransport;
   liveSessions: () => readonly PlacedSession[];
+  /** This gateway's sessions the node still counts (live ones and ending ones); default: the live sessions holding a slot. */
+  slotsInUseOn?: (nodeId: string) => number;
   observer?: NodeProcessObserver;
 }
 
@@ -164,7 +166,8 @@ export class NodeDirectory {
 
   /** The node's slots less the processes it runs for other gateways. */
   private usable(nodeId: string, info: NodeInfo): number {
-    const others = Math.max(0, info.running - this.holdingOn(nodeId).length);
+    const ours = this.deps.slotsInUseOn?.(nodeId) ?? this.holdingOn(nodeId).length;
+    const others = Math.max(0, info.running - ours);
     return Math.max(0, info.slots - others);
   }
 

@@ -237,6 +237,15 @@ describe("where a launch goes", () => {
     expect(told.slice(0, 2).sort()).toEqual([["id-a", 3], ["id-b", 0]]);
   });
 
+  it("counts an ending session the node still runs as this gateway's, when the engine says so", async () => {
+    const transport: NodeTransport = { list: async () => [a], info: async () => info(1, 1), open: async () => Promise.reject(new Error("unused")) };
+    // No live session, but one that ended and whose process the node has not let go of yet.
+    const d = new NodeDirectory({ transport, liveSessions: () => [], slotsInUseOn: () => 1 });
+    expect(await d.slotsFor("id-a")).toBe(1);
+    const blind = new NodeDirectory({ transport, liveSessions: () => [] });
+    expect(await blind.slotsFor("id-a")).toBe(0);
+  });
+
   it("auto picks the node with most free slots that has the workdir", async () => {
     const d = directory([a, b], { "id-a": info(4, 3, { exists: true, allowed: true }), "id-b": info(4, 0, { exists: false, allowed: true }) });
     expect((await d.place("auto", "/src/app")).nodes.map((o) => o.node.name)).toEqual(["alpha"]);
