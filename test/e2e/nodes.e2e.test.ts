@@ -193,7 +193,7 @@ describe("a launch to a full node queues, and starts when the node frees a slot"
       new RegExp(`q-second \\[\\w+\\] queued #1 of 1 \\(node ${NODE} is full; it starts when a slot frees\\)`),
     );
     expect(await command(`/claude --name q-third --node ${NODE} --workdir ${node.workdir} never runs`)).toMatch(/q-third \[\w+\] queued #2 of 2/);
-    expect(await find("q-second")).toMatchObject({ state: "queued", node: { name: NODE }, queue: { position: 1, total: 1, nodes: [{ name: NODE }] } });
+    expect(await find("q-second")).toMatchObject({ state: "queued", node: { name: NODE }, queue: { position: 1, total: 2, nodes: [{ name: NODE }] } });
     expect(await command("/claude_sessions")).toMatch(new RegExp(`q-second \\[\\w+\\] queued #1 of 2 · ${node.workdir} on node ${NODE}`));
 
     // A local launch does not wait behind the full node.
