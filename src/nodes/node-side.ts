@@ -95,8 +95,9 @@ export class NodeSide {
     const frames = io?.frames;
     if (!io || !frames) throw new Error(`${PROCESS_COMMAND} needs the framed duplex channel; this node host cannot provide it (update OpenClaw on the node)`);
     const params = parseProcessParams(paramsJSON);
-    const workdir = this.resolveWorkdir(params.workdir);
-    if (!path.isAbsolute(workdir)) throw new SessionError("INVALID_ARGUMENT", `workdir ${params.workdir} must be an absolute path on this node (or start with ~/)`);
+    const raw = params.workdir;
+    if (!path.isAbsolute(raw) && raw !== "~" && !raw.startsWith("~/")) throw new SessionError("INVALID_ARGUMENT", `workdir ${raw} must be an absolute path on this node (or start with ~/)`);
+    const workdir = this.resolveWorkdir(raw);
     if (!this.allowed(workdir)) {
       const list = this.deps.config().allowedWorkdirs;
       throw new SessionError(

@@ -161,6 +161,12 @@ describe("a process on a node over the duplex channel", () => {
     proc.stdout.on("data", (c: Buffer) => out.push(c));
     expect(await exitOf(proc)).toEqual({ code: 0, signal: null });
     expect(Buffer.concat(out).toString().trim()).toBe(workdir);
+    // Neither absolute nor from the home: refused, whatever the node host's own directory is.
+    const relative = new RemoteProcess(node, inMemoryOpener(homed), spawnOptions("work"));
+    const err: Buffer[] = [];
+    relative.stderr.on("data", (c: Buffer) => err.push(c));
+    expect((await exitOf(relative)).code).toBe(1);
+    expect(Buffer.concat(err).toString()).toMatch(/workdir work must be an absolute path on this node \(or start with ~\/\)/);
   }, 20_000);
 
   it("reports its capacity and whether a workdir exists and is allowed", () => {
