@@ -25,6 +25,8 @@ import { isFinal, WorktreeManager } from "./worktrees/index.ts";
 
 /** How often old worktrees are looked for (besides at start). */
 const WORKTREE_CLEANUP_EVERY_MS = 6 * 3_600_000;
+/** While launches wait for a node, how often its slots are asked for (a node does not push them). */
+const NODE_SLOTS_EVERY_MS = 5_000;
 
 export const SERVICE_ID = "claude-code-sessions";
 export const PLUGIN_ID = "openclaw-claude-code-plugin";
@@ -139,6 +141,7 @@ export function createService(deps: ServiceDeps) {
       const nodes = new NodeDirectory({
         transport: createNodeTransport(deps.runtime, ctx),
         liveSessions: () => engine.liveSessions(),
+        slotsInUseOn: (nodeId) => engine.slotsInUseOn(nodeId),
         observer: {
           onStart: (node, proc) =>
             proc.once("exit", (code, signal) =>
@@ -167,6 +170,7 @@ export function createService(deps: ServiceDeps) {
       const preLaunchChecks = createPreLaunchCheck(createHostSafetyEnvironment(deps.runtime), config);
       const ops = new Operations({ engine, config, foreground, preLaunchChecks, stored: store.sessions, transcripts: store.transcripts, worktrees, nodes });
       const stopWorktrees = startWorktreeUpkeep(engine, worktrees, config, logger);
+      const stopNodeWatch = nodes.watch(engine, NODE_SLOTS_EVERY_MS, (err) => logger.warn(`could not ask nodes for their free slots: ${err instanceof Error ? err.message : String(err)}`));
       const delivery = new Delivery({ transport: createHostTransport(deps.runtime, () => ctx.config), logger, outbox: store.outbox });
       const notifier = new Notifier({
         engine,
@@ -218,7 +222,7 @@ export function createService(deps: ServiceDeps) {
         if (atNextStart.length) logger.warn(`config change to ${atNextStart.join(", ")} takes effect at the gateway's next start (the worktree manager and its clean-up keep the values they started with).`);
       });
       const stopWatchingConfig = live.watch(CONFIG_WATCH_MS);
-      running = { engine, notifier, delivery, store, stopRecording: () => (stopUiEvents(), stopRecording()), stopWatchingConfig, stopWorktrees };
+      running = { engine, notifier, delivery, store, stopRecording: () => (stopUiEvents(), stopRecording()), stopWatchingConfig, stopWorktrees: () => (stopNodeWatch(), stopWorktrees()) };
       published = { ops, logger };
       deps.services.set(published);
       logger.info(`ready: up to ${config.maxSessions} sessions, permission mode ${config.permissionMode}, ${store.sessions.count()} sessions in the store`);

@@ -11,7 +11,7 @@ import { dedupeName, looksLikeUuid, nameFromPrompt, randomRequestId, randomSessi
 import { outcomeText, type PermissionAnswer, type PermissionRecord, type PermissionRequest } from "./permissions.ts";
 import type { PermissionPolicy } from "./policy.ts";
 import { DEFAULT_OUTPUT_LIMITS, type OutputLimits } from "./output-buffer.ts";
-import { LaunchQueue } from "./launch-queue.ts";
+import { LaunchLanes, LOCAL_LANE } from "./launch-queue.ts";
 import { systemProcessTable, type ProcessTable } from "./process-tree.ts";
 import type { ProcessHost } from "./process-host.ts";
 import { Session, type QueryFunction, type SessionInit } from "./session.ts";
@@ -22,8 +22,10 @@ import {
   PERMISSION_MODES,
   type EndReason,
   type LaunchRequest,
+  type NodeOption,
   type NodeRef,
   type PermissionMode,
+  type QueueState,
   type SessionEvent,
   type SessionSnapshot,
 } from "./types.ts";
@@ -96,6 +98,15 @@ export type RequestLookup<TOwner> =
 export type EngineListener<TOwner> = (event: SessionEvent<TOwner>) => void;
 
 const HOUR = 3_600_000;
+/** How long a node session's slot waits for the node to let go of its process. */
+const DRAIN_BOUND_MS = 10_000;
+
+/** A queued launch: who launched it (the fairness key) and, for a node launch, the nodes it may run on. */
+interface QueuedLaunch {
+  id: string;
+  agent: string;
+  nodes?: readonly NodeOption[] | undefined;
+}
 
 export class SessionEngine<TOwner = unknown> {
   private readonly sessions = new Map<string, Session<TOwner>>();
@@ -109,7 +120,12 @@ export class SessionEngine<TOwner = unknown> {
   /** Decided requests, so a late answer gets "already answered" rather than "unknown" (bounded). */
   private readonly decidedRequests = new Map<string, { sessionId: string; record: PermissionRecord }>();
   private shuttingDown = false;
-  private readonly queue = new LaunchQueue<{ id: string; agent: string }>();
+  /** Queued launches: this machine's lane, and one per paired node (see launch-queue.ts). */
+  private readonly queue = new LaunchLanes<QueuedLaunch>();
+  /** The slots this gateway may use on each node, as the directory last reported them (unknown: none). */
+  private readonly nodeSlots = new Map<string, number>();
+  /** Node sessions that ended but whose process the node still counts: their slot is not free yet. */
+  private readonly draining = new Map<string, string>();
   private readonly queueKeyOf: (owner: TOwner) => string;
   private maxSessions: number;
   private maxQueued: number;
@@ -168,26 +184,35 @@ export class SessionEngine<TOwner = unknown> {
 
     const givenName = request.name !== undefined ? validateGivenName(request.name) : undefined;
     const resume = request.resume !== undefined ? { ...this.resolveResume(request.resume), fork: request.fork === true } : undefined;
-    const node = this.resolveNode(request.node, resume?.node);
-    const workdir = this.resolveWorkdir(request.workdir, resume, node);
+    // A node launch runs on the first of its nodes with a free slot, else waits for them all.
+    const options = request.nodes?.length ? this.admitNodeOptions(request.nodes) : undefined;
+    const picked = options ? this.pickNode(options) : undefined;
+    const waitsFor = options && !picked ? options : undefined;
+    const sole = picked ?? (options?.length === 1 ? options[0] : undefined);
+    const node = this.resolveNode(sole?.node ?? (options ? undefined : request.node), resume?.node);
+    const onNode = node ?? waitsFor?.[0]?.node;
+    const workdir = this.resolveWorkdir(sole?.workdir ?? request.workdir, resume, onNode);
     // A node's directories are the node's to allow (its own allow-list), not this machine's.
-    if (!node) this.opts.checkWorkdir?.(workdir);
+    if (!onNode) this.opts.checkWorkdir?.(workdir);
     const sandbox = this.checkRootBypass(permissionMode);
     const processHost = node ? this.processHostFor(node) : undefined;
 
-    // maxSessions bounds this machine's processes; a node's sessions count against its own slots
-    // (checked before the launch), so they neither queue here nor take a slot here.
-    const queued = !node && this.busyCount() >= this.maxSessions;
-    if (queued && this.queue.size >= this.maxQueued) {
+    // maxSessions bounds this machine's processes; a node's sessions count against the node's own
+    // slots, in the node's own queue: neither waits behind the other.
+    const queuedHere = !onNode && this.busyCount() >= this.maxSessions;
+    if (queuedHere && this.queue.size(LOCAL_LANE) >= this.maxQueued) {
       const busy = this.busySessions();
       const names = busy.map((s) => `${s.name} (${s.id}, ${s.status})`).join(", ");
-      const queue = this.maxQueued > 0 ? ` and ${this.queue.size} launch(es) wait in the queue, its limit (maxQueuedSessions ${this.maxQueued})` : "";
+      const waiting = this.queue.size(LOCAL_LANE);
+      const queue = this.maxQueued > 0 ? ` and ${waiting} launch(es) wait in the queue, its limit (maxQueuedSessions ${this.maxQueued})` : "";
       throw new SessionError(
         "LIMIT_REACHED",
         `${busy.length === 1 ? "1 session is" : `${busy.length} sessions are`} running, the limit is ${this.maxSessions}${queue}: ${names}. Kill or finish one, or raise maxSessions.`,
-        { live: busy.map((s) => ({ id: s.id, name: s.name, status: s.status })), queued: this.queue.size },
+        { live: busy.map((s) => ({ id: s.id, name: s.name, status: s.status })), queued: waiting },
       );
     }
+    if (waitsFor && waitsFor.every((o) => this.queue.size(o.node.id) >= this.maxQueued)) throw this.nodesFull(waitsFor);
+    const queued = queuedHere || waitsFor !== undefined;
 
     // A resumed session keeps its family name: "api-fix" resumes as "api-fix-2".
     const name = dedupeName(givenName ?? resume?.name ?? nameFromPrompt(prompt), (n) => this.nameTaken(n));
@@ -213,9 +238,9 @@ export class SessionEngine<TOwner = unknown> {
     const session = this.createSession(init);
     this.stats.recordLaunch();
     this.opts.logger.info(
-      `session ${id} ${queued ? "queued" : "launched"} as "${name}" in ${workdir}${node ? ` on node ${node.name}` : ""}${resume ? ` (resuming ${resume.claudeSessionId}${resume.fork ? ", fork" : ""})` : ""}`,
+      `session ${id} ${queued ? "queued" : "launched"} as "${name}" in ${workdir}${onNode ? ` on node ${waitsFor ? waitsFor.map((o) => o.node.name).join(" or ") : onNode.name}` : ""}${resume ? ` (resuming ${resume.claudeSessionId}${resume.fork ? ", fork" : ""})` : ""}`,
     );
-    if (queued) this.queue.add({ id, agent: this.queueKeyOf(request.owner) });
+    if (queued) this.queue.add({ id, agent: this.queueKeyOf(request.owner), nodes: waitsFor }, waitsFor ? waitsFor.map((o) => o.node.id) : [LOCAL_LANE]);
     this.emit({ type: "launched", session: session.snapshot() });
     if (!queued) session.start();
     return session.snapshot();
@@ -230,6 +255,15 @@ export class SessionEngine<TOwner = unknown> {
     const restored: SessionSnapshot<TOwner>[] = [];
     for (const s of [...stored].sort((a, b) => a.createdAt - b.createdAt)) {
       if (s.status !== "queued" || this.sessions.has(s.id)) continue;
+      // A launch that waited for nodes waits for them again; their slots are known once the directory reports them.
+      const waitsFor = s.queue?.nodes?.length ? s.queue.nodes.map((node): NodeOption => ({ node, slots: 0 })) : undefined;
+      let processHost: ProcessHost | undefined;
+      try {
+        processHost = s.node ? this.processHostFor(s.node) : undefined;
+      } catch (err) {
+        this.opts.logger.warn(`queued session ${s.id} cannot be queued again: ${err instanceof Error ? err.message : String(err)}`);
+        continue;
+      }
       const resume = s.resumedFrom
         ? { sessionId: s.resumedFrom.sessionId, claudeSessionId: s.resumedFrom.claudeSessionId, fork: s.resumedFrom.fork, costUsd: this.resumeBaseline(s.resumedFrom.sessionId ?? s.resumedFrom.claudeSessionId) }
         : undefined;
@@ -247,10 +281,12 @@ export class SessionEngine<TOwner = unknown> {
         resume,
         env: buildChildEnv({ base: this.opts.baseEnv, overrides: { ...this.opts.envForWorkdir?.(s.workdir) }, sandbox: this.sandboxFor(s.permissionMode) }),
         owner: s.owner,
+        node: s.node,
+        processHost,
         queued: true,
         createdAt: s.createdAt,
       });
-      this.queue.add({ id: s.id, agent: this.queueKeyOf(s.owner) });
+      this.queue.add({ id: s.id, agent: this.queueKeyOf(s.owner), nodes: waitsFor }, waitsFor ? waitsFor.map((o) => o.node.id) : [LOCAL_LANE]);
       restored.push(session.snapshot());
     }
     if (restored.length) this.opts.logger.info(`${restored.length} queued launch(es) from before the restart are queued again`);
@@ -293,25 +329,109 @@ export class SessionEngine<TOwner = unknown> {
       permissionPolicy: this.opts.permissionPolicy,
       permissionTimeoutMs: this.opts.permissionTimeoutMs,
       newRequestId: () => this.uniqueRequestId(),
-      queuePosition: (id) => this.queue.position(id),
+      queuePosition: (id) => this.queuePlace(id),
       processTable: this.opts.processTable,
     });
     this.sessions.set(init.id, session);
     return session;
   }
 
-  /** Starts queued launches, fairly between agents, while slots are free. */
+  /**
+   * The node directory's latest count of the slots this gateway may use on a node (0 while it is
+   * offline): more room starts launches queued for it.
+   */
+  setNodeSlots(nodeId: string, slots: number): void {
+    if (!Number.isInteger(slots) || slots < 0) throw invalid(`node slots must be a whole number ≥ 0, got ${slots}`);
+    this.nodeSlots.set(nodeId, slots);
+    this.startQueued();
+  }
+
+  /** The ids of the nodes launches are queued for (the directory keeps their slot counts current). */
+  queuedNodeIds(): string[] {
+    return this.queue.waitingLanes().filter((lane) => lane !== LOCAL_LANE);
+  }
+
+  /** Starts queued launches, fairly between agents, while slots are free: this machine's, then each node's. */
   private startQueued(): void {
     if (this.shuttingDown) return;
     while (this.busyCount() < this.maxSessions) {
-      const next = this.queue.next();
-      if (!next) return;
-      const session = this.sessions.get(next.id);
-      if (!session || session.status !== "queued") continue;
-      this.opts.logger.info(`session ${session.id} leaves the queue and starts`);
-      session.start();
-      this.emit({ type: "started", session: session.snapshot() });
+      const next = this.queue.next(LOCAL_LANE);
+      if (!next) break;
+      this.startFromQueue(next, undefined);
     }
+    for (const lane of this.queuedNodeIds()) {
+      while (this.freeOnNode(lane) > 0) {
+        const next = this.queue.next(lane);
+        if (!next) break;
+        this.startFromQueue(next, next.nodes?.find((o) => o.node.id === lane));
+      }
+    }
+  }
+
+  private startFromQueue(next: QueuedLaunch, option: NodeOption | undefined): void {
+    const session = this.sessions.get(next.id);
+    if (!session || session.status !== "queued") return;
+    // A launch that waited for several nodes runs on the one whose slot freed.
+    if (option && session.node?.id !== option.node.id) session.placeOn(option.node, this.processHostFor(option.node), option.workdir ?? session.workdir);
+    this.opts.logger.info(`session ${session.id} leaves the queue and starts${option ? ` on node ${option.node.name}` : ""}`);
+    session.start();
+    this.emit({ type: "started", session: session.snapshot() });
+  }
+
+  /** Records the slots each option reports, so queued launches go first where room appeared. */
+  private admitNodeOptions(options: readonly NodeOption[]): readonly NodeOption[] {
+    for (const o of options) this.nodeSlots.set(o.node.id, o.slots);
+    this.startQueued();
+    return options;
+  }
+
+  /** The option with most free slots (ties: the directory's order); undefined when every one is full or has a queue. */
+  private pickNode(options: readonly NodeOption[]): NodeOption | undefined {
+    let best: NodeOption | undefined;
+    let bestFree = 0;
+    for (const o of options) {
+      // A node with launches waiting serves them first.
+      const free = this.queue.size(o.node.id) > 0 ? 0 : this.freeOnNode(o.node.id);
+      if (free > bestFree) [best, bestFree] = [o, free];
+    }
+    return best;
+  }
+
+  /** This gateway's sessions in a node's slots: live ones, and ended ones whose process the node has not let go of yet. */
+  slotsInUseOn(nodeId: string): number {
+    let used = 0;
+    for (const s of this.sessions.values()) if (s.node?.id === nodeId && holdsSlot(s.status)) used++;
+    for (const on of this.draining.values()) if (on === nodeId) used++;
+    return used;
+  }
+
+  private freeOnNode(nodeId: string): number {
+    return (this.nodeSlots.get(nodeId) ?? 0) - this.slotsInUseOn(nodeId);
+  }
+
+  /** A launch for full nodes whose queues are at maxQueuedSessions. */
+  private nodesFull(options: readonly NodeOption[]): SessionError {
+    const parts = options.map((o) => {
+      const on = this.list().filter((s) => s.node?.id === o.node.id && holdsSlot(s.status));
+      return `node ${o.node.name} is full: ${on.length} of ${o.slots} slots in use${on.length ? ` (${on.map((s) => `${s.name} (${s.id})`).join(", ")})` : ""}`;
+    });
+    const queue = this.maxQueued > 0 ? ` and its queue holds ${this.maxQueued} launch(es), the limit (maxQueuedSessions)` : "";
+    const text = parts.join("; ");
+    return new SessionError(
+      "LIMIT_REACHED",
+      `${text.charAt(0).toUpperCase()}${text.slice(1)}${queue}. Kill or finish one, pick another node, or raise nodeSlots on the node.`,
+      { nodes: options.map((o) => o.node.name), live: this.list().filter((s) => s.node && options.some((o) => o.node.id === s.node?.id) && holdsSlot(s.status)).map((s) => ({ id: s.id, name: s.name, status: s.status })) },
+    );
+  }
+
+  /** A queued session's place, with the nodes it waits for. */
+  private queuePlace(id: string): QueueState | undefined {
+    const place = this.queue.position(id);
+    if (!place) return undefined;
+    const nodes = this.queue.lanesOf(id).filter((lane) => lane !== LOCAL_LANE);
+    if (nodes.length === 0) return place;
+    const item = this.queue.find(id);
+    return { ...place, nodes: item?.nodes?.map((o) => o.node) ?? [] };
   }
 
   /** How many sessions hold a slot; counted without taking snapshots (this runs at every launch and end). */
@@ -451,11 +571,34 @@ export class SessionEngine<TOwner = unknown> {
     if (event.type === "ended") {
       this.stats.recordEnd(event.session, event.status, event.reason);
       this.scheduleForgetting(event.session.id);
-      this.queue.remove(event.session.id);
+      // One that never left the queue held no slot.
+      if (!this.queue.remove(event.session.id)) this.releaseNodeSlot(event.session, event.reason);
     }
     this.emit(event);
     // A slot freed (or a queued launch was killed): the next in the queue starts.
     if (event.type === "ended") this.startQueued();
+  }
+
+  /**
+   * A node's slot is free once the node let go of the process (else the node itself would refuse
+   * the next one); a lost node has no free slot until the directory sees it again.
+   */
+  private releaseNodeSlot(ended: SessionSnapshot<TOwner>, reason: EndReason): void {
+    const node = ended.node;
+    const session = this.sessions.get(ended.id);
+    if (!node || !session) return;
+    if (reason.kind === "host_lost") this.nodeSlots.set(node.id, 0);
+    this.draining.set(ended.id, node.id);
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      timer.cancel();
+      this.draining.delete(ended.id);
+      this.startQueued();
+    };
+    const timer = this.opts.clock.setTimer(DRAIN_BOUND_MS, release);
+    void session.settled().then(release, release);
   }
 
   private scheduleForgetting(id: string): void {
@@ -538,8 +681,10 @@ export class SessionEngine<TOwner = unknown> {
     const chosen = original ?? given ?? this.opts.defaultWorkdir;
     if (!chosen) throw invalid("no workdir given and no defaultWorkdir configured: say which directory Claude Code should work in");
     if (node) {
-      // The directory is on the node, which checks it (exists, allowed) when the process starts.
-      if (!path.isAbsolute(chosen)) throw invalid(`workdir ${chosen} must be an absolute path on node ${node.name}`);
+      // The directory is on the node, which checks it (exists, allowed) when the process starts;
+      // a ~ is the node's home, so the node expands it.
+      if (chosen === "~" || chosen.startsWith("~/")) return chosen;
+      if (!path.isAbsolute(chosen)) throw invalid(`workdir ${chosen} must be an absolute path on node ${node.name} (or start with ~/, the node's home)`);
       return path.resolve(chosen);
     }
     const dir = path.resolve(chosen);

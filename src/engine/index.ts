@@ -1,6 +1,6 @@
 // The engine's public surface: everything outside src/engine imports from here.
 export type { QueryFunction } from "./session.ts";
-export { LaunchQueue, type QueuePosition } from "./launch-queue.ts";
+export { LaunchLanes, LaunchQueue, LOCAL_LANE, type QueuePosition } from "./launch-queue.ts";
 export { SessionEngine, realOrResolved, type EngineOptions, type EngineListener, type PastSession, type RequestLookup, type SessionHistory } from "./engine.ts";
 export { SessionError, isSessionError, invalid, type ErrorCode } from "./errors.ts";
 export { systemClock, type Clock, type TimerHandle } from "./clock.ts";
@@ -56,8 +56,10 @@ export {
   type EndReason,
   type LaunchRequest,
   type LiveStatus,
+  type NodeOption,
   type NodeRef,
   type PermissionMode,
+  type QueueState,
   type SessionEvent,
   type SessionEventType,
   type SessionSnapshot,

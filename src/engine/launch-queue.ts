@@ -76,3 +76,89 @@ export class LaunchQueue<T extends QueuedItem> {
 function compare<T extends QueuedItem>(a: Entry<T>, b: Entry<T>): number {
   return a.tag - b.tag || a.seq - b.seq;
 }
+
+/** The lane of this machine's own slots (maxSessions); a paired node's lane is its node id. */
+export const LOCAL_LANE = "";
+
+/**
+ * One launch queue per pool of slots ("lanes": this machine's, and each paired node's), so a
+ * launch waiting for a full node never holds back one waiting for this machine's slots, and the
+ * fairness between agents holds within each lane. A launch may wait in several lanes (a node
+ * "auto" launch waits for whichever of its nodes frees a slot first): it starts from the first
+ * and leaves the others.
+ */
+export class LaunchLanes<T extends QueuedItem> {
+  private readonly lanes = new Map<string, LaunchQueue<T>>();
+  private readonly laneIds = new Map<string, readonly string[]>();
+
+  /** Launches waiting in `lane` (all lanes when omitted; a launch in several lanes counts once). */
+  size(lane?: string): number {
+    return lane === undefined ? this.laneIds.size : (this.lanes.get(lane)?.size ?? 0);
+  }
+
+  /** Queues `item` in every lane it may start from; returns its best place. */
+  add(item: T, lanes: readonly string[]): QueuePosition {
+    if (lanes.length === 0) throw new Error(`launch ${item.id} names no lane to wait in`);
+    if (this.laneIds.has(item.id)) throw new Error(`launch ${item.id} is queued already`);
+    const unique = [...new Set(lanes)];
+    for (const lane of unique) {
+      let q = this.lanes.get(lane);
+      if (!q) this.lanes.set(lane, (q = new LaunchQueue<T>()));
+      q.add(item);
+    }
+    this.laneIds.set(item.id, unique);
+    return this.position(item.id)!;
+  }
+
+  /** Takes the launch that starts next in `lane`, out of every lane it waited in. */
+  next(lane: string): T | undefined {
+    const item = this.lanes.get(lane)?.next();
+    if (!item) return undefined;
+    this.leave(item.id, lane);
+    return item;
+  }
+
+  /** Takes a queued launch out (killed before it started). */
+  remove(id: string): T | undefined {
+    const lanes = this.laneIds.get(id);
+    if (!lanes) return undefined;
+    let item: T | undefined;
+    for (const lane of lanes) item = this.lanes.get(lane)?.remove(id) ?? item;
+    this.leave(id, undefined);
+    return item;
+  }
+
+  /** Where it stands: its best place over the lanes it waits in. */
+  position(id: string): QueuePosition | undefined {
+    let best: QueuePosition | undefined;
+    for (const lane of this.laneIds.get(id) ?? []) {
+      const p = this.lanes.get(lane)?.position(id);
+      if (p && (!best || p.position < best.position)) best = p;
+    }
+    return best;
+  }
+
+  /** A queued launch by id. */
+  find(id: string): T | undefined {
+    const lane = this.laneIds.get(id)?.[0];
+    return lane === undefined ? undefined : this.lanes.get(lane)?.items().find((item) => item.id === id);
+  }
+
+  /** The lanes `id` waits in. */
+  lanesOf(id: string): readonly string[] {
+    return this.laneIds.get(id) ?? [];
+  }
+
+  /** Lanes with launches waiting. */
+  waitingLanes(): string[] {
+    return [...this.lanes.entries()].filter(([, q]) => q.size > 0).map(([lane]) => lane);
+  }
+
+  private leave(id: string, startedFrom: string | undefined): void {
+    for (const lane of this.laneIds.get(id) ?? []) {
+      if (lane !== startedFrom) this.lanes.get(lane)?.remove(id);
+      if (this.lanes.get(lane)?.size === 0) this.lanes.delete(lane);
+    }
+    this.laneIds.delete(id);
+  }
+}

@@ -42,6 +42,7 @@ import {
   type EndReason,
   type NodeRef,
   type PermissionMode,
+  type QueueState,
   type SessionEvent,
   type SessionSnapshot,
   type SessionStatus,
@@ -69,7 +70,7 @@ export interface SessionDeps<TOwner> {
   permissionTimeoutMs: number;
   newRequestId: () => string;
   /** Where a queued session stands in the launch queue. */
-  queuePosition?: (id: string) => { position: number; total: number } | undefined;
+  queuePosition?: (id: string) => QueueState | undefined;
   /** Where the processes the session started are looked for when it ends. */
   processTable: ProcessTable;
 }
@@ -274,6 +275,12 @@ export class Session<TOwner> {
         return never;
       }
     }
+  }
+
+  /** A launch queued for several nodes runs on the one that freed a slot first: set before start(). */
+  placeOn(node: NodeRef, processHost: ProcessHost, workdir: string): void {
+    if (this.status_ !== "queued") throw new Error(`session ${this.id} has started; it cannot move to node ${node.name}`);
+    Object.assign(this.init, { node, processHost, workdir });
   }
 
   /** Spawns the CLI and starts consuming its messages (a queued session leaves the queue). Returns at once. */

@@ -124,7 +124,22 @@ export interface LaunchRequest<TOwner> {
   env?: Readonly<Record<string, string>>;
   /** Run the process on this paired node (a resumed session stays on its original node). */
   node?: NodeRef;
+  /**
+   * The paired nodes the launch may run on, best first, with the slots this gateway may use on
+   * each now: it runs on the first with a free slot, else it waits in their queues and runs on
+   * whichever frees one first (takes the place of `node`).
+   */
+  nodes?: readonly NodeOption[];
   owner: TOwner;
+}
+
+/** A node a launch may run on, as the node directory found it. */
+export interface NodeOption {
+  node: NodeRef;
+  /** Sessions this gateway may run there at once: the node's slots less what it runs for others. */
+  slots: number;
+  /** The workdir as the node resolved it (a ~ is the node's home); default: the launch's. */
+  workdir?: string | undefined;
 }
 
 /** A plain, serialisable view of one session. */
@@ -159,11 +174,18 @@ export interface SessionSnapshot<TOwner> {
   waitingFor: "input" | "permission" | undefined;
   /** Permission requests Claude Code is blocked on. */
   pendingRequests: PermissionRequest[];
-  /** While queued: where it stands (1 starts next). */
-  queue?: { position: number; total: number } | undefined;
+  /** While queued: where it stands (1 starts next), and the paired nodes whose slots it waits for. */
+  queue?: QueueState | undefined;
   /** The launch's own system prompt addition and tool list, kept so a queued launch can start after a restart. */
   systemPrompt?: string | undefined;
   allowedTools?: readonly string[] | undefined;
+}
+
+/** A queued session's place: in this machine's queue, or (with `nodes`) in the queue of those nodes. */
+export interface QueueState {
+  position: number;
+  total: number;
+  nodes?: NodeRef[] | undefined;
 }
 
 /** Everything the engine reports; the notifier and stats consume these. */

@@ -70,7 +70,8 @@ export function registerNodeCommands(api: OpenClawPluginApi): void {
 function processParamsProblem(params: unknown): string | undefined {
   if (typeof params !== "object" || params === null || Array.isArray(params)) return "parameters must be an object";
   const p = params as Record<string, unknown>;
-  if (typeof p.workdir !== "string" || !p.workdir.startsWith("/")) return "workdir must be an absolute path";
+  // A leading ~ is the node's home: the node expands it.
+  if (typeof p.workdir !== "string" || !(p.workdir.startsWith("/") || p.workdir === "~" || p.workdir.startsWith("~/"))) return "workdir must be an absolute path (or start with ~/, the node's home)";
   if (!Array.isArray(p.args) || !p.args.every((a) => typeof a === "string")) return "args must be a list of strings";
   return undefined;
 }

@@ -1,9 +1,10 @@
 // The gateway's view of paired nodes: which are connected and offer the plugin's commands, their
-// capacity (asked with the read-only info command), and where a launch goes: a named node, or
-// "auto" (the one with most free slots that has the workdir). Refusals name the node and say what
-// to do. Sessions are counted from the engine's live sessions, so a slot is taken the moment a
-// launch is accepted.
-import { SessionError, type NodeRef, type ProcessHost } from "../engine/index.ts";
+// capacity (asked with the read-only info command), and where a launch may go: a named node, or
+// "auto" (every node that has the workdir, most free slots first). Refusals name the node and say
+// what to do. Whether a launch runs now or waits for a slot is the engine's to decide (its launch
+// queue); the directory tells it how many slots it may use on each node, and keeps that current
+// while launches wait for a node.
+import { holdsSlot, SessionError, type NodeOption, type NodeRef, type ProcessHost, type SessionStatus } from "../engine/index.ts";
 import { INFO_COMMAND, PROCESS_COMMAND, type InfoParams, type NodeInfo } from "./protocol.ts";
 import { createNodeProcessHost, type NodeProcessObserver, type OpenProcessChannel } from "./remote-process.ts";
 
@@ -29,7 +30,7 @@ export interface NodeTransport {
 export interface PlacedSession {
   id: string;
   name: string;
-  status: string;
+  status: SessionStatus;
   node?: NodeRef | undefined;
 }
 
@@ -51,14 +52,22 @@ export interface NodeStatus {
   problem: string | undefined;
 }
 
+/** Where a launch may run: the nodes that can take it, best first (never empty). */
 export interface Placement {
-  node: NodeRef;
-  slots: number;
+  nodes: NodeOption[];
+}
+
+/** What the directory keeps current while launches wait for nodes (the engine). */
+export interface NodeSlotsTarget {
+  queuedNodeIds(): string[];
+  setNodeSlots(nodeId: string, slots: number): void;
 }
 
 export interface NodeDirectoryDeps {
   transport: NodeTransport;
   liveSessions: () => readonly PlacedSession[];
+  /** This gateway's sessions the node still counts (live ones and ending ones); default: the live sessions holding a slot. */
+  slotsInUseOn?: (nodeId: string) => number;
   observer?: NodeProcessObserver;
 }
 
@@ -84,9 +93,9 @@ export class NodeDirectory {
   }
 
   /**
-   * Where a launch runs: `ref` is a node id or name, or "auto". Checks the node is connected,
-   * offers the plugin, has the workdir and allows it, and has a free slot; else a SessionError
-   * that names the node.
+   * Where a launch may run: `ref` is a node id or name, or "auto". Checks the node is connected,
+   * offers the plugin, has the workdir and allows it; else a SessionError that names the node. A
+   * full node is still a place: the launch waits in its queue.
    */
   async place(ref: string, workdir: string | undefined): Promise<Placement> {
     const all = await this.deps.transport.list();
@@ -106,20 +115,35 @@ export class NodeDirectory {
     const { status, info } = await this.describe(node, workdir);
     if (status.problem || !info) throw new SessionError("UNAVAILABLE", `Node ${name} cannot run sessions: ${status.problem ?? "it did not answer"}.`);
     this.checkWorkdir(name, info, workdir);
-    this.checkFree(status, info);
-    return { node: { id: node.nodeId, name }, slots: info.slots };
+    return { nodes: [this.option(node.nodeId, name, info, workdir)] };
   }
 
-  /** Re-checks a node's slots against the live sessions right before the launch (no await between). */
-  assertFree(placement: Placement): void {
-    const used = this.sessionsOn(placement.node.id);
-    if (used.length >= placement.slots) {
-      throw new SessionError(
-        "LIMIT_REACHED",
-        `Node ${placement.node.name} is full: ${used.length} of ${placement.slots} slots in use (${used.map((s) => `${s.name} (${s.id})`).join(", ")}). Kill or finish one, pick another node, or raise nodeSlots on the node.`,
-        { node: placement.node.name, live: used.map((s) => ({ id: s.id, name: s.name, status: s.status })) },
-      );
-    }
+  /** The slots this gateway may use on a node now; 0 while it is offline, without the plugin or not answering. */
+  async slotsFor(nodeId: string): Promise<number> {
+    const node = (await this.deps.transport.list()).find((n) => n.nodeId === nodeId);
+    if (!node || node.connected !== true) return 0;
+    const { info } = await this.describe(node, undefined);
+    return info ? this.usable(nodeId, info) : 0;
+  }
+
+  /**
+   * While launches wait for nodes, asks those nodes for their slots every `everyMs` and tells the
+   * engine (a node that raised nodeSlots, ended another gateway's session, or came back online).
+   * Returns the stop function.
+   */
+  watch(target: NodeSlotsTarget, everyMs: number, onError: (err: unknown) => void): () => void {
+    let busy = false;
+    const tick = (): void => {
+      const ids = target.queuedNodeIds();
+      if (busy || ids.length === 0) return;
+      busy = true;
+      void Promise.all(ids.map(async (id) => target.setNodeSlots(id, await this.slotsFor(id))))
+        .catch(onError)
+        .finally(() => (busy = false));
+    };
+    const timer = setInterval(tick, everyMs);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   private async placeAuto(all: readonly ListedNode[], workdir: string | undefined): Promise<Placement> {
@@ -127,15 +151,24 @@ export class NodeDirectory {
     if (candidates.length === 0) throw new SessionError("UNAVAILABLE", 'node "auto": no connected node offers the plugin; pair one (docs/nodes.md) and check claude_nodes.');
     const described = await Promise.all(candidates.map((n) => this.describe(n, workdir)));
     const fits = described.filter((d) => d.info && !d.status.problem && (!workdir || (d.info.workdir?.exists && d.info.workdir.allowed)));
-    const withRoom = fits.filter((d) => (d.status.freeSlots ?? 0) > 0).sort((a, b) => (b.status.freeSlots ?? 0) - (a.status.freeSlots ?? 0) || a.status.name.localeCompare(b.status.name));
-    const best = withRoom[0];
-    if (!best || !best.info) {
-      const why = fits.length === 0
-        ? `no connected node has ${workdir ? `the workdir ${workdir} (existing and allowed)` : "room"}`
-        : `every node with it is full (${fits.map((d) => `${d.status.name}: ${d.status.slots} slots`).join(", ")})`;
-      throw new SessionError(fits.length === 0 ? "UNAVAILABLE" : "LIMIT_REACHED", `node "auto": ${why}. See claude_nodes.`);
+    // Most free slots first; when all are full the launch waits for whichever frees one first.
+    const ranked = fits.sort((a, b) => (b.status.freeSlots ?? 0) - (a.status.freeSlots ?? 0) || a.status.name.localeCompare(b.status.name));
+    if (ranked.length === 0) {
+      throw new SessionError("UNAVAILABLE", `node "auto": no connected node has ${workdir ? `the workdir ${workdir} (existing and allowed)` : "the plugin ready"}. See claude_nodes.`);
     }
-    return { node: { id: best.status.id, name: best.status.name }, slots: best.info.slots };
+    return { nodes: ranked.map((d) => this.option(d.status.id, d.status.name, d.info!, workdir)) };
+  }
+
+  private option(id: string, name: string, info: NodeInfo, workdir: string | undefined): NodeOption {
+    // The node resolved the path (its own ~): the session runs, and is listed, where the node says.
+    return { node: { id, name }, slots: this.usable(id, info), workdir: workdir !== undefined ? (info.workdir?.path ?? workdir) : undefined };
+  }
+
+  /** The node's slots less the processes it runs for other gateways. */
+  private usable(nodeId: string, info: NodeInfo): number {
+    const ours = this.deps.slotsInUseOn?.(nodeId) ?? this.holdingOn(nodeId).length;
+    const others = Math.max(0, info.running - ours);
+    return Math.max(0, info.slots - others);
   }
 
   private checkWorkdir(name: string, info: NodeInfo, workdir: string | undefined): void {
@@ -151,16 +184,13 @@ export class NodeDirectory {
     if (!info.workdir.exists) throw new SessionError("INVALID_ARGUMENT", `workdir ${workdir} does not exist on node ${name}; create it there first.`);
   }
 
-  private checkFree(status: NodeStatus, info: NodeInfo): void {
-    this.assertFree({ node: { id: status.id, name: status.name }, slots: info.slots });
-    // The node's own count includes processes for other gateways.
-    if (info.running >= info.slots) {
-      throw new SessionError("LIMIT_REACHED", `Node ${status.name} is full: it runs ${info.running} of ${info.slots} sessions. Kill or finish one, pick another node, or raise nodeSlots on the node.`, { node: status.name });
-    }
-  }
-
   private sessionsOn(nodeId: string): PlacedSession[] {
     return this.deps.liveSessions().filter((s) => s.node?.id === nodeId);
+  }
+
+  /** This gateway's sessions that hold one of the node's slots (a queued one does not). */
+  private holdingOn(nodeId: string): PlacedSession[] {
+    return this.sessionsOn(nodeId).filter((s) => holdsSlot(s.status));
   }
 
   private async describe(node: ListedNode, workdir: string | undefined): Promise<{ status: NodeStatus; info: NodeInfo | undefined }> {
@@ -194,7 +224,7 @@ export class NodeDirectory {
       status.claudeCodeVersion = info.claudeCodeVersion;
       status.slots = info.slots;
       status.allowedWorkdirs = info.allowedWorkdirs;
-      status.freeSlots = Math.max(0, info.slots - Math.max(info.running, sessions.length));
+      status.freeSlots = Math.max(0, info.slots - Math.max(info.running, this.holdingOn(node.nodeId).length));
       return { status, info };
     } catch (err) {
       status.status = "unreachable";

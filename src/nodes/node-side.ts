@@ -47,6 +47,8 @@ export interface NodeSideDeps {
   claudePath?: () => string;
   /** Bound on the group's exit after SIGTERM before SIGKILL. */
   killGraceMs?: number;
+  /** The node's home directory, for a workdir starting with ~ (default: the node host's). */
+  home?: () => string;
 }
 
 const SUPERVISOR = fileURLToPath(new URL(`./supervisor${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
@@ -82,7 +84,7 @@ export class NodeSide {
       allowedWorkdirs: [...config.allowedWorkdirs],
     };
     if (params.workdir !== undefined) {
-      const dir = path.resolve(params.workdir);
+      const dir = this.resolveWorkdir(params.workdir);
       info.workdir = { path: dir, exists: isDirectory(dir), allowed: this.allowed(dir) };
     }
     return info;
@@ -93,8 +95,9 @@ export class NodeSide {
     const frames = io?.frames;
     if (!io || !frames) throw new Error(`${PROCESS_COMMAND} needs the framed duplex channel; this node host cannot provide it (update OpenClaw on the node)`);
     const params = parseProcessParams(paramsJSON);
-    const workdir = path.resolve(params.workdir);
-    if (!path.isAbsolute(params.workdir)) throw new SessionError("INVALID_ARGUMENT", `workdir ${params.workdir} must be an absolute path on this node`);
+    const raw = params.workdir;
+    if (!path.isAbsolute(raw) && raw !== "~" && !raw.startsWith("~/")) throw new SessionError("INVALID_ARGUMENT", `workdir ${raw} must be an absolute path on this node (or start with ~/)`);
+    const workdir = this.resolveWorkdir(raw);
     if (!this.allowed(workdir)) {
       const list = this.deps.config().allowedWorkdirs;
       throw new SessionError(
@@ -186,6 +189,8 @@ export class NodeSide {
       const result = await exited;
       // Tool processes Claude Code left in its group go with it.
       signalGroup(pid, "SIGKILL");
+      // Its slot is free before the gateway hears of the exit, which may start the next session at once.
+      this.running.delete(pid);
       send(encodeFrame({ type: "exit", code: result.code, signal: result.signal }));
       await chain;
       if (sendFailed) this.deps.logger.warn(`${PROCESS_COMMAND}: session ${params.sessionId ?? "?"}: some output could not be sent (the channel closed)`);
@@ -206,6 +211,12 @@ export class NodeSide {
         this.endGroup(pid, new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("close", () => resolve())))),
       ),
     );
+  }
+
+  /** A workdir as the gateway sent it: a leading ~ is this node's home (the node host's HOME), never the gateway's. */
+  private resolveWorkdir(dir: string): string {
+    if (dir === "~" || dir.startsWith("~/")) return path.join(this.deps.home?.() ?? os.homedir(), dir.slice(1));
+    return path.resolve(dir);
   }
 
   private allowed(dir: string): boolean {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { silentLogger, SessionError } from "../engine/index.ts";
-import { NodeDirectory, type ListedNode, type NodeTransport } from "./directory.ts";
+import { NodeDirectory, type ListedNode, type NodeTransport, type PlacedSession } from "./directory.ts";
 import { NodeSide } from "./node-side.ts";
 import { decodeFrame, encodeFrame, forwardedEnv, type NodeInfo, type ProcessParams } from "./protocol.ts";
 import { RemoteProcess, type DuplexChannel } from "./remote-process.ts";
@@ -152,6 +152,23 @@ describe("a process on a node over the duplex channel", () => {
     expect(Buffer.concat(err).toString()).toMatch(/allows no workdirs yet: set nodeAllowedWorkdirs/);
   });
 
+  it("expands a ~ workdir with the node's home, for the info command and the process", async () => {
+    const homed = new NodeSide({ config: () => ({ allowedWorkdirs: [workdir], slots: 1 }), logger: silentLogger, claudePath: () => "/bin/pwd", home: () => root });
+    expect(homed.info(JSON.stringify({ workdir: "~/work" })).workdir).toEqual({ path: workdir, exists: true, allowed: true });
+    expect(homed.info(JSON.stringify({ workdir: "~" })).workdir).toMatchObject({ path: root, allowed: false });
+    const proc = new RemoteProcess(node, inMemoryOpener(homed), spawnOptions("~/work"));
+    const out: Buffer[] = [];
+    proc.stdout.on("data", (c: Buffer) => out.push(c));
+    expect(await exitOf(proc)).toEqual({ code: 0, signal: null });
+    expect(Buffer.concat(out).toString().trim()).toBe(workdir);
+    // Neither absolute nor from the home: refused, whatever the node host's own directory is.
+    const relative = new RemoteProcess(node, inMemoryOpener(homed), spawnOptions("work"));
+    const err: Buffer[] = [];
+    relative.stderr.on("data", (c: Buffer) => err.push(c));
+    expect((await exitOf(relative)).code).toBe(1);
+    expect(Buffer.concat(err).toString()).toMatch(/workdir work must be an absolute path on this node \(or start with ~\/\)/);
+  }, 20_000);
+
   it("reports its capacity and whether a workdir exists and is allowed", () => {
     const info = side.info(JSON.stringify({ workdir }));
     expect(info).toMatchObject({ protocol: 1, slots: 2, running: 0, allowedWorkdirs: [workdir], workdir: { path: workdir, exists: true, allowed: true } });
@@ -170,7 +187,7 @@ describe("where a launch goes", () => {
     ...(workdir ? { workdir: { path: "/src/app", ...workdir } } : {}),
   });
   const commands = ["claude-code.process.v1", "claude-code.info.v1"];
-  function directory(nodes: ListedNode[], infos: Record<string, NodeInfo>, live: Array<{ id: string; name: string; status: string; node?: { id: string; name: string } }> = []) {
+  function directory(nodes: ListedNode[], infos: Record<string, NodeInfo>, live: PlacedSession[] = []) {
     const transport: NodeTransport = {
       list: async () => nodes,
       info: async (id) => infos[id]!,
@@ -185,25 +202,64 @@ describe("where a launch goes", () => {
 
   it("finds a node by id or name and refuses unknown and offline ones by name", async () => {
     const d = directory([a, { ...b, connected: false }], { "id-a": info(2, 0, { exists: true, allowed: true }) });
-    expect((await d.place("ALPHA", "/src/app")).node).toEqual({ id: "id-a", name: "alpha" });
-    expect((await d.place("id-a", "/src/app")).node.name).toBe("alpha");
+    expect((await d.place("ALPHA", "/src/app")).nodes).toEqual([{ node: { id: "id-a", name: "alpha" }, slots: 2, workdir: "/src/app" }]);
+    expect((await d.place("id-a", "/src/app")).nodes[0]?.node.name).toBe("alpha");
     await expect(d.place("gamma", "/src/app")).rejects.toThrow(/No paired node "gamma". Connected nodes with the plugin: alpha/);
     await expect(d.place("beta", "/src/app")).rejects.toThrow(/Node beta is offline/);
   });
 
-  it("refuses a full node with LIMIT_REACHED naming it and its sessions", async () => {
-    const d = directory([a], { "id-a": info(1, 0, { exists: true, allowed: true }) }, [{ id: "s1", name: "busy", status: "running", node: { id: "id-a", name: "alpha" } }]);
-    const err = await d.place("alpha", "/src/app").catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(SessionError);
-    expect((err as SessionError).code).toBe("LIMIT_REACHED");
-    expect((err as SessionError).message).toMatch(/Node alpha is full: 1 of 1 slots in use \(busy \(s1\)\)/);
+  it("places a launch on a full node too (it queues there), with the slots this gateway may use", async () => {
+    const mine: PlacedSession = { id: "s1", name: "busy", status: "running", node: { id: "id-a", name: "alpha" } };
+    const queued: PlacedSession = { id: "s2", name: "later", status: "queued", node: { id: "id-a", name: "alpha" } };
+    // The node runs 2 of its 2 slots: ours (s1) and one for another gateway; a queued one holds none.
+    const d = directory([a], { "id-a": info(2, 2, { exists: true, allowed: true }) }, [mine, queued]);
+    expect((await d.place("alpha", "/src/app")).nodes).toEqual([{ node: { id: "id-a", name: "alpha" }, slots: 1, workdir: "/src/app" }]);
+    const [row] = await d.list();
+    expect(row).toMatchObject({ slots: 2, freeSlots: 0, sessions: [{ id: "s1" }, { id: "s2", status: "queued" }] });
+    // Nothing for others, and our queued launch holds no slot: both are ours to use.
+    const idle = directory([a], { "id-a": info(2, 0, { exists: true, allowed: true }) }, [queued]);
+    expect((await idle.place("alpha", "/src/app")).nodes[0]?.slots).toBe(2);
+  });
+
+  it("uses the node's own resolution of a ~ workdir (its home, not the gateway's)", async () => {
+    const home: NodeInfo = { ...info(1, 0), workdir: { path: "/home/builder/src/app", exists: true, allowed: true } };
+    const d = directory([a], { "id-a": home });
+    expect((await d.place("alpha", "~/src/app")).nodes[0]?.workdir).toBe("/home/builder/src/app");
+  });
+
+  it("reports the usable slots of a node, none while it is offline, and keeps a waiting engine current", async () => {
+    const offline = { ...b, connected: false };
+    const d = directory([a, offline], { "id-a": info(3, 1) }, [{ id: "s1", name: "busy", status: "waiting", node: { id: "id-a", name: "alpha" } }]);
+    expect(await d.slotsFor("id-a")).toBe(3);
+    expect(await d.slotsFor("id-b")).toBe(0);
+    expect(await d.slotsFor("id-unknown")).toBe(0);
+    const told: Array<[string, number]> = [];
+    let asked = 0;
+    const stop = d.watch({ queuedNodeIds: () => (asked++ === 0 ? [] : ["id-a", "id-b"]), setNodeSlots: (id, n) => void told.push([id, n]) }, 10, (err) => {
+      throw err;
+    });
+    await waitUntil(() => told.length >= 2, 2000);
+    stop();
+    expect(told.slice(0, 2).sort()).toEqual([["id-a", 3], ["id-b", 0]]);
+  });
+
+  it("counts an ending session the node still runs as this gateway's, when the engine says so", async () => {
+    const transport: NodeTransport = { list: async () => [a], info: async () => info(1, 1), open: async () => Promise.reject(new Error("unused")) };
+    // No live session, but one that ended and whose process the node has not let go of yet.
+    const d = new NodeDirectory({ transport, liveSessions: () => [], slotsInUseOn: () => 1 });
+    expect(await d.slotsFor("id-a")).toBe(1);
+    const blind = new NodeDirectory({ transport, liveSessions: () => [] });
+    expect(await blind.slotsFor("id-a")).toBe(0);
   });
 
   it("auto picks the node with most free slots that has the workdir", async () => {
     const d = directory([a, b], { "id-a": info(4, 3, { exists: true, allowed: true }), "id-b": info(4, 0, { exists: false, allowed: true }) });
-    expect((await d.place("auto", "/src/app")).node.name).toBe("alpha");
+    expect((await d.place("auto", "/src/app")).nodes.map((o) => o.node.name)).toEqual(["alpha"]);
     const both = directory([a, b], { "id-a": info(4, 3, { exists: true, allowed: true }), "id-b": info(4, 1, { exists: true, allowed: true }) });
-    expect((await both.place("auto", "/src/app")).node.name).toBe("beta");
+    expect((await both.place("auto", "/src/app")).nodes.map((o) => o.node.name)).toEqual(["beta", "alpha"]);
+    // All full: it may wait for any of them (the engine queues it for whichever frees first).
+    const full = directory([a, b], { "id-a": info(1, 1, { exists: true, allowed: true }), "id-b": info(2, 2, { exists: true, allowed: true }) });
+    expect((await full.place("auto", "/src/app")).nodes.map((o) => [o.node.name, o.slots])).toEqual([["alpha", 0], ["beta", 0]]);
     const none = directory([a], { "id-a": info(4, 0, { exists: false, allowed: true }) });
     await expect(none.place("auto", "/src/app")).rejects.toThrow(/no connected node has the workdir \/src\/app/);
   });

@@ -86,6 +86,9 @@ export function neutralise(text: string): string {
 }
 
 /** Where a session works: its workdir, and the paired node when it runs on one. */
-export function placeText(s: { workdir: string; node?: { name: string } | undefined }): string {
-  return s.node ? `${s.workdir} on node ${s.node.name}` : s.workdir;
+export function placeText(s: { workdir: string; node?: { name: string } | undefined; queue?: { nodes?: Array<{ name: string }> | undefined } | undefined }): string {
+  if (s.node) return `${s.workdir} on node ${s.node.name}`;
+  // Queued for node "auto": it runs on whichever of these frees a slot first.
+  const nodes = s.queue?.nodes;
+  return nodes?.length ? `${s.workdir} on node ${nodes.map((n) => n.name).join(" or ")}` : s.workdir;
 }

@@ -7,7 +7,8 @@ type Snap = SessionSnapshot<Owner>;
 
 export function launchedNotice(s: Snap): string {
   const resumed = s.resumedFrom ? ` (${s.resumedFrom.fork ? "fork" : "resume"} of ${s.resumedFrom.sessionId ?? s.resumedFrom.claudeSessionId})` : "";
-  const queued = s.status === "queued" ? ` queued${s.queue ? ` #${s.queue.position} of ${s.queue.total}` : ""} (every slot is taken; it starts when one frees)` : " launched";
+  const full = s.queue?.nodes?.length ? `node ${s.queue.nodes.map((n) => n.name).join(" and ")} ${s.queue.nodes.length > 1 ? "are" : "is"} full` : "every slot is taken";
+  const queued = s.status === "queued" ? ` queued${s.queue ? ` #${s.queue.position} of ${s.queue.total}` : ""} (${full}; it starts when a slot frees)` : " launched";
   return `↩️ Claude Code session ${s.name} [${s.id}]${queued}${resumed}: ${neutralise(firstLine(s.prompt))}`;
 }
 

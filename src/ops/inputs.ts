@@ -109,12 +109,25 @@ export function parseLaunchInput(raw: unknown): LaunchInput {
   return input;
 }
 
-/** A relative workdir would silently mean "relative to wherever the gateway was started"; ~ means the home directory. */
+/**
+ * A relative workdir would silently mean "relative to wherever the gateway was started"; ~ means
+ * the home directory of the machine the session runs on, so it stays as given until the launch
+ * knows where that is (expandHome here, or the node's own home there).
+ */
 function absoluteWorkdir(dir: string | undefined): string | undefined {
   if (dir === undefined) return undefined;
-  if (dir === "~" || dir.startsWith("~/")) return path.join(homedir(), dir.slice(1));
+  if (isHomePath(dir)) return dir;
   if (!path.isAbsolute(dir)) throw invalid(`launch: "workdir" must be an absolute path, got ${describe(dir)}; give the full path (or one starting with ~/)`);
   return dir;
+}
+
+function isHomePath(dir: string): boolean {
+  return dir === "~" || dir.startsWith("~/");
+}
+
+/** A workdir for a session on this machine: a leading ~ is this machine's home. */
+export function expandHome(dir: string | undefined, home: () => string = homedir): string | undefined {
+  return dir !== undefined && isHomePath(dir) ? path.join(home(), dir.slice(1)) : dir;
 }
 
 export function parseRespondInput(raw: unknown): RespondInput {

@@ -27,6 +27,7 @@ import type { NodeDirectory, NodeStatus, Placement } from "../nodes/directory.ts
 import type { ForegroundRegistry } from "./foreground.ts";
 import { finishSession, prepareWorktree, worktreesOf, type FinishResult } from "./worktree-ops.ts";
 import {
+  expandHome,
   parseBgInput,
   parseFgInput,
   parseLaunchInput,
@@ -197,16 +198,18 @@ export class Operations {
   }
 
   async launch(caller: Caller, raw: unknown): Promise<LaunchResult> {
-    const input = parseLaunchInput(raw);
+    const parsed = parseLaunchInput(raw);
     // People may pick any mode and tools; an agent stays within what the operator configured.
-    const allowedTools = caller.kind === "agent" ? this.agentAllowedTools(input) : input.allowedTools;
-    if (input.resumeSessionId !== undefined) this.assertResumable(caller, input.resumeSessionId);
-    const maxBudgetUsd = this.budgetWithinCeilings(caller, input.maxBudgetUsd ?? this.config.defaultBudgetUsd);
+    const allowedTools = caller.kind === "agent" ? this.agentAllowedTools(parsed) : parsed.allowedTools;
+    if (parsed.resumeSessionId !== undefined) this.assertResumable(caller, parsed.resumeSessionId);
+    const maxBudgetUsd = this.budgetWithinCeilings(caller, parsed.maxBudgetUsd ?? this.config.defaultBudgetUsd);
+    const placement = await this.placeOnNode(parsed);
+    // A ~ in the workdir is the home of the machine the session runs on: the node expands its own.
+    const input = placement ? parsed : { ...parsed, workdir: expandHome(parsed.workdir) };
     if (caller.kind === "agent" && !this.config.skipSafetyChecks && this.preLaunchChecks) await this.preLaunchChecks(caller, input);
     const owner: Owner = { agentId: caller.agentId, route: caller.route, sessionKey: caller.sessionKey, origin: caller.kind === "agent" ? "tool" : caller.origin };
-    const placement = await this.placeOnNode(input);
     if (placement && input.worktree === true) {
-      throw invalid(`launch: worktrees are made on this machine; a session on node ${placement.node.name} works in the node's own checkout. Leave worktree out, or launch without a node.`);
+      throw invalid(`launch: worktrees are made on this machine; a session on node ${placement.nodes.map((o) => o.node.name).join(" or ")} works in the node's own checkout. Leave worktree out, or launch without a node.`);
     }
     // The workspace is ready before the session starts: with a worktree, the session's workdir is in it.
     const prepared = placement ? undefined : await prepareWorktree(
@@ -220,8 +223,7 @@ export class Operations {
     );
     let session: Snapshot;
     try {
-      // Nothing awaits between this check and the launch, so two launches cannot take one slot.
-      if (placement) this.nodes?.assertFree(placement);
+      // The engine decides, with no await, whether the launch runs now or waits for a slot.
       session = this.launchInEngine(input, { owner, maxBudgetUsd, allowedTools, placement }, prepared?.info.workdir, prepared?.env);
     } catch (err) {
       if (prepared) await this.worktrees?.abandon(prepared.info.record.id);
@@ -254,7 +256,7 @@ export class Operations {
       multiTurnDisabled: input.multiTurnDisabled,
       resume: input.resumeSessionId,
       fork: input.forkSession,
-      ...(placement ? { node: placement.node } : {}),
+      ...(placement ? { nodes: placement.nodes } : {}),
       owner,
     });
   }

@@ -46,8 +46,8 @@ export interface SessionJson {
   waitingFor: "input" | "permission" | undefined;
   /** Requests Claude Code is blocked on. */
   pending: PermissionRequest[];
-  /** While queued: its place in the launch queue (1 starts next). */
-  queue: { position: number; total: number } | undefined;
+  /** While queued: its place in the launch queue (1 starts next), and the nodes whose slots it waits for. */
+  queue: { position: number; total: number; nodes?: Array<{ id: string; name: string }> | undefined } | undefined;
   /** One line: name [id] status · workdir · cost · duration. */
   display: string;
 }

@@ -100,8 +100,6 @@ describe("Claude Code on a paired node", () => {
     const listed = await p.gw.rpc<{ sessions: Array<{ name: string; node?: { name: string }; workdir: string }> }>("claude-code.sessions");
     expect(listed.sessions.find((s) => s.name === "on-node")).toMatchObject({ node: { name: NODE }, workdir: node.workdir });
     expect(await command("/claude_sessions")).toContain(`${node.workdir} on node ${NODE}`);
-    // Its one slot is taken (the session waits for input): the next launch there is refused.
-    expect(await command(`/claude --node ${NODE} --workdir ${node.workdir} one more`)).toMatch(new RegExp(`Node ${NODE} is full: 1 of 1 slots in use \\(on-node`));
 
     // Kill ends the node's process group: nothing of it is left under the node host.
     expect(claudeOnNode().length).toBeGreaterThan(0);
@@ -178,4 +176,45 @@ describe("Claude Code on a paired node", () => {
     // The node comes back by itself once the gateway is up again.
     await pairUntilReady(p.gw, NODE);
   }, 240_000);
+});
+
+describe("a launch to a full node queues, and starts when the node frees a slot", () => {
+  it("queues behind the node's one slot (not behind local sessions), can be killed before it starts, and starts when the slot frees", async () => {
+    type Listed = { sessions: Array<{ id: string; name: string; state: string; reason?: string; workdir: string; node?: { name: string }; queue?: { position: number; total: number; nodes?: Array<{ name: string }> } }> };
+    const find = async (name: string) => (await p.gw.rpc<Listed>("claude-code.sessions")).sessions.find((s) => s.name === name);
+    const after = p.gw.outbound().length;
+    // The workdir is given from the node's home: the node resolves the ~ (its HOME is a sibling of its workdir).
+    await command(`/claude --name q-first --node ${NODE} --workdir ~/../work say hello`);
+    await p.waitForText("alice", /🔔 q-first .* is waiting for input/, 90_000, after);
+    expect(await find("q-first")).toMatchObject({ state: "waiting", workdir: node.workdir, node: { name: NODE } });
+
+    // The node's one slot is taken: the next launches there queue, with their places.
+    expect(await command(`/claude --name q-second --node ${NODE} --workdir ${node.workdir} say hello again`)).toMatch(
+      new RegExp(`q-second \\[\\w+\\] queued #1 of 1 \\(node ${NODE} is full; it starts when a slot frees\\)`),
+    );
+    expect(await command(`/claude --name q-third --node ${NODE} --workdir ${node.workdir} never runs`)).toMatch(/q-third \[\w+\] queued #2 of 2/);
+    expect(await find("q-second")).toMatchObject({ state: "queued", node: { name: NODE }, queue: { position: 1, total: 2, nodes: [{ name: NODE }] } });
+    expect(await command("/claude_sessions")).toMatch(new RegExp(`q-second \\[\\w+\\] queued #1 of 2 · ${node.workdir} on node ${NODE}`));
+
+    // A local launch does not wait behind the full node.
+    const local = await command(`/claude --name q-local --workdir ${p.workdir} say hello here`);
+    expect(local).toMatch(/q-local \[\w+\] launched/);
+    await p.waitForText("alice", /🔔 q-local .* is waiting for input/, 90_000, after);
+
+    // Killed while queued: it ends killed and never reaches the node.
+    await command("/claude_kill q-third");
+    expect(await find("q-third")).toMatchObject({ state: "killed" });
+    expect(claudeOnNode().length).toBeGreaterThan(0);
+
+    // The slot frees: the queued launch starts on the node and runs its turn there.
+    await command("/claude_kill q-first");
+    await p.waitForText("alice", /▶️ q-second \[\w+\] started/, 60_000, after);
+    await p.waitForText("alice", /🔔 q-second .* is waiting for input/, 90_000, after);
+    expect(await find("q-second")).toMatchObject({ state: "waiting", node: { name: NODE }, workdir: node.workdir });
+    expect(p.sentTo("alice", after).filter((m) => /▶️ q-third/.test(m.text))).toEqual([]);
+
+    await command("/claude_kill q-second");
+    await command("/claude_kill q-local");
+    await waitFor(() => claudeOnNode().length === 0, 15_000, "Claude Code gone from the node after the kills");
+  }, 300_000);
 });
