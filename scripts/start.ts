@@ -20,6 +20,7 @@ import {
   waitForGatewayReady,
   type JsonObject,
 } from "./lib/gateway.ts";
+import { stagePluginPackage } from "./lib/plugin-package.ts";
 import { descendantPids, waitForPidsGone } from "./lib/processes.ts";
 
 /** The model id the OpenClaw agent is given offline; the offline model answers it with help. */
@@ -76,6 +77,7 @@ const files = {
   console: path.join(stateRoot, "gateway-console.log"),
   workdir: path.join(stateRoot, "workdir"),
   claudeConfig: path.join(stateRoot, "claude"),
+  plugin: path.join(stateRoot, "plugin", PLUGIN_ID),
 };
 
 let building: ChildProcess | undefined;
@@ -225,7 +227,8 @@ async function main(): Promise<void> {
     port,
     token,
     logFile: files.log,
-    loadPaths: [REPO_ROOT],
+    // The plugin as it installs, not the repository (see scripts/lib/plugin-package.ts).
+    loadPaths: [stagePluginPackage(files.plugin)],
     entries: {
       [PLUGIN_ID]: {
         enabled: true,

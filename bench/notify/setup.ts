@@ -1,8 +1,11 @@
 // What the notify benchmark and its smoke test share: a real gateway with the test channel, the
 // bench fixture plugin and (optionally) our plugin, and the old plugin's way of notifying
 // (one `openclaw message send` CLI process per notice), timed against the test channel's record.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { stagePluginPackage } from "../../scripts/lib/plugin-package.ts";
 import { REPO_ROOT, startGateway, type GatewayHandle, type JsonObject } from "../../test/e2e/harness/gateway.ts";
 import { descendantPids, rssKb, sleep } from "../../test/e2e/harness/processes.ts";
 import type { RecordedOutbound } from "../../test/e2e/harness/test-channel.ts";
@@ -28,12 +31,24 @@ export interface NotifyGatewayOptions {
  * between the two is our plugin alone. The gateway runs with --expose-gc so heap figures can be
  * read after a collection.
  */
+let staged: string | undefined;
+
+/** The plugin as a user installs it (see scripts/lib/plugin-package.ts), staged once per run. */
+function stagedPluginDir(): string {
+  if (!staged) {
+    const dir = mkdtempSync(path.join(tmpdir(), "openclaw-bench-plugin-"));
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    staged = stagePluginPackage(path.join(dir, PLUGIN_ID));
+  }
+  return staged;
+}
+
 export function startNotifyGateway(options: NotifyGatewayOptions): Promise<GatewayHandle> {
   const pluginConfig: Record<string, JsonObject> = { [BENCH_NOTIFY_PLUGIN_ID]: { distDir: path.join(REPO_ROOT, "dist") } };
   if (options.withPlugin) pluginConfig[PLUGIN_ID] = {};
   return startGateway({
     label: options.label,
-    pluginPaths: options.withPlugin ? [REPO_ROOT, FIXTURE_DIR] : [FIXTURE_DIR],
+    pluginPaths: options.withPlugin ? [stagedPluginDir(), FIXTURE_DIR] : [FIXTURE_DIR],
     pluginConfig,
     testChannel: true,
     env: { NODE_OPTIONS: "--expose-gc" },

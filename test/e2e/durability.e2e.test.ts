@@ -164,29 +164,12 @@ describe("durability across restarts and crashes", () => {
     expect(p.sentTo("alice").filter((m) => /^(✅|❌|⛔|💤|⏸️) durable \[/.test(m.text))).toHaveLength(1);
   }, 180_000);
 
-  it("keeps the stats and the session history equal across a graceful restart, newest first and paged", async () => {
+  // One graceful restart serves two checks (each restart costs a gateway start).
+  it("keeps the stats and the session history equal across a graceful restart, newest first and paged; a notice the channel refused until then is delivered once after it", async () => {
     const after = p.gw.outbound().length;
     await p.command("alice", `/claude --once --name stats-probe --workdir ${p.workdir} say hi`);
     await p.waitForText("alice", /✅ stats-probe/, 60_000, after);
-    const stats = await p.gw.rpc<{ stats: Record<string, unknown> }>("claude-code.stats");
-    const history = await sessions();
-    expect(history.total).toBeGreaterThanOrEqual(3);
 
-    await p.gw.restart();
-    await p.waitForPlugin();
-
-    const statsAfter = await p.gw.rpc<{ stats: Record<string, unknown> }>("claude-code.stats");
-    expect(statsAfter.stats).toEqual(stats.stats);
-    const historyAfter = await sessions();
-    expect(historyAfter.sessions.map((s) => [s.id, s.state, s.costUsd])).toEqual(history.sessions.map((s) => [s.id, s.state, s.costUsd]));
-    expect(historyAfter.sessions[0]?.name).toBe("stats-probe"); // newest first
-    const page = await sessions({ limit: 1, offset: 1 });
-    expect(page.total).toBe(history.total);
-    expect(page.sessions.map((s) => s.id)).toEqual([history.sessions[1]?.id]);
-  }, 180_000);
-
-  it("delivers a notice once after a restart when the channel failed until then", async () => {
-    const after = p.gw.outbound().length;
     p.claude.setHandler((req) => (req.lastUserText?.includes("slow-done") ? { type: "text", text: "finished slowly", chunks: 5, chunkDelayMs: 400 } : undefined));
     try {
       await p.command("alice", `/claude --once --name outage --workdir ${p.workdir} slow-done please`);
@@ -196,12 +179,26 @@ describe("durability across restarts and crashes", () => {
     } finally {
       p.claude.setHandler(undefined);
     }
+    const stats = await p.gw.rpc<{ stats: Record<string, unknown> }>("claude-code.stats");
+    const history = await sessions();
+    expect(history.total).toBeGreaterThanOrEqual(4);
+
     await p.gw.restart(); // the channel works again after the restart
     await p.waitForPlugin();
+
     const delivered = await p.waitForText("alice", /✅ outage/, 30_000, after);
     expect(delivered.ok).toBe(true);
     expect(p.sentTo("alice", after).filter((m) => m.text.includes("✅ outage"))).toHaveLength(1);
-  }, 180_000);
+
+    const statsAfter = await p.gw.rpc<{ stats: Record<string, unknown> }>("claude-code.stats");
+    expect(statsAfter.stats).toEqual(stats.stats);
+    const historyAfter = await sessions();
+    expect(historyAfter.sessions.map((s) => [s.id, s.state, s.costUsd])).toEqual(history.sessions.map((s) => [s.id, s.state, s.costUsd]));
+    expect(historyAfter.sessions[0]?.name).toBe("outage"); // newest first
+    const page = await sessions({ limit: 1, offset: 1 });
+    expect(page.total).toBe(history.total);
+    expect(page.sessions.map((s) => s.id)).toEqual([history.sessions[1]?.id]);
+  }, 240_000);
 
   it("a channel that never answers does not hold the gateway's shutdown: it stops within 10 s, and the notice goes out after the restart", async () => {
     const after = p.gw.outbound().length;

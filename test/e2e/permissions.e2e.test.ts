@@ -186,8 +186,8 @@ describe("approving Claude Code's requests from the chat", () => {
       const entries = (cfg.plugins as { entries: Record<string, { config: Record<string, unknown> }> }).entries;
       entries[PLUGIN_ID]!.config.permissionTimeoutMinutes = 0.05; // 3 s
     });
-    await p.gw.restart();
-    await p.waitForPlugin();
+    // A live edit: new sessions take the new timeout without a restart.
+    await waitFor(() => /config change applied without a restart: [^\n]*permissionTimeoutMinutes/.test(p.gw.logs({ tail: 400 })), 30_000, "the plugin applied the edit");
     scriptFor("perm-timeout", [{ type: "tool_use", name: "Bash", input: { command: "touch too-late.txt", description: "late" } }, { type: "text", text: "understood" }]);
     const after = p.gw.outbound().length;
     const seen = p.claude.requests.length;

@@ -6,7 +6,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { OPENCLAW_ENTRY, QUIET_GATEWAY_ENV, REPO_ROOT, resolveNodeBinary } from "../../../scripts/lib/gateway.ts";
+import { OPENCLAW_ENTRY, QUIET_GATEWAY_ENV, resolveNodeBinary } from "../../../scripts/lib/gateway.ts";
+import { stagePluginPackage } from "../../../scripts/lib/plugin-package.ts";
+import { TEST_COMPILE_CACHE } from "../harness/gateway.ts";
 import type { GatewayHandle, JsonObject } from "../harness/gateway.ts";
 import { descendantPids, sleep, waitForPidsGone } from "../harness/processes.ts";
 
@@ -53,7 +55,7 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
     update: { checkOnStart: false },
     logging: { file: path.join(rootDir, "node.log") },
     plugins: {
-      load: { paths: [REPO_ROOT] },
+      load: { paths: [stagePluginPackage(path.join(rootDir, PLUGIN_ID), undefined, { dependencies: "runtime" })] },
       entries: { [PLUGIN_ID]: { enabled: true, config: { nodeAllowedWorkdirs: [workdir], ...options.pluginConfig } } },
     },
   };
@@ -69,6 +71,7 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
     OPENCLAW_CONFIG_PATH: configPath,
     OPENCLAW_GATEWAY_TOKEN: options.gw.token,
     CLAUDE_CONFIG_DIR: path.join(home, ".claude"),
+    NODE_COMPILE_CACHE: TEST_COMPILE_CACHE,
     ...QUIET_GATEWAY_ENV,
     ...options.env,
   };

@@ -1,11 +1,13 @@
 // A real gateway with our plugin loaded (built dist/), the test channel, the offline model behind
 // Claude Code and a scripted OpenAI-compatible model for the OpenClaw agent.
 import { readFileSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { startOfflineModel, offlineClaudeEnv, type OfflineModel } from "../../../offline-model/src/index.ts";
 import { startMockOpenAI, type MockOpenAI } from "../fixtures/mock-openai/server.ts";
-import { REPO_ROOT, startGateway, type GatewayHandle, type JsonObject } from "../harness/gateway.ts";
+import { stagePluginPackage } from "../../../scripts/lib/plugin-package.ts";
+import { startGateway, type GatewayHandle, type JsonObject } from "../harness/gateway.ts";
 import { descendantPids } from "../harness/processes.ts";
 import type { RecordedOutbound } from "../harness/test-channel.ts";
 
@@ -43,7 +45,15 @@ export interface PluginGatewayOptions {
   config?: JsonObject;
 }
 
+/** A copy of the plugin as it installs (see scripts/lib/plugin-package.ts), removed by `remove()`. */
+export async function stagedPlugin(): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const parent = await mkdtemp(path.join(tmpdir(), "openclaw-e2e-plugin-"));
+  const dir = stagePluginPackage(path.join(parent, PLUGIN_ID), undefined, { dependencies: "runtime" });
+  return { dir, remove: () => rm(parent, { recursive: true, force: true }) };
+}
+
 export async function startPluginGateway(options: PluginGatewayOptions = {}): Promise<PluginGateway> {
+  const plugin = await stagedPlugin();
   const claude = await startOfflineModel({ fallback: "demo" });
   const agentModel = await startMockOpenAI();
   let gw: GatewayHandle | undefined;
@@ -51,7 +61,7 @@ export async function startPluginGateway(options: PluginGatewayOptions = {}): Pr
     gw = await startGateway({
       label: options.label ?? "plugin",
       ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
-      pluginPaths: [REPO_ROOT],
+      pluginPaths: [plugin.dir],
       testChannel: { allowFrom: ["alice", "bob"], textChunkLimit: options.chunkLimit ?? 1000 },
       modelBaseUrl: agentModel.baseUrl,
       env: { ...offlineClaudeEnv(claude.url), CLAUDE_CODE_MAX_RETRIES: "0" },
@@ -64,6 +74,7 @@ export async function startPluginGateway(options: PluginGatewayOptions = {}): Pr
   } catch (err) {
     await agentModel.close();
     await claude.close();
+    await plugin.remove();
     throw err;
   }
   const g = gw;
@@ -86,6 +97,7 @@ export async function startPluginGateway(options: PluginGatewayOptions = {}): Pr
     await g.cleanup();
     await agentModel.close();
     await claude.close();
+    await plugin.remove();
     throw err;
   }
   return {
@@ -110,6 +122,7 @@ export async function startPluginGateway(options: PluginGatewayOptions = {}): Pr
       await g.cleanup();
       await agentModel.close();
       await claude.close();
+      await plugin.remove();
     },
   };
 }

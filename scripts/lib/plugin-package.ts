@@ -1,0 +1,100 @@
+// Lays the plugin out as its npm package installs it: the files package.json ships ("files": dist,
+// the manifest, skills, docs) beside a link to the installed dependencies. OpenClaw copies and
+// hashes a plugin's whole directory at every load (twice per gateway start), so a gateway that
+// loads the repository itself also copies its tests, benchmarks and `npm start`'s state: seconds
+// per start that an installed plugin never pays. `npm start` and the e2e gateways load this copy.
+import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { REPO_ROOT } from "./gateway.ts";
+
+interface PackageJson {
+  files?: unknown;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+}
+
+export interface StageOptions {
+  /**
+   * "linked" (default): node_modules links to the repository's, as a user's install holds every
+   * package npm put there, peers included. "runtime": node_modules holds, as hard links, only the
+   * plugin's dependency closure without peer dependencies. The Agent SDK's peers (its API client,
+   * the MCP SDK, zod: thousands of files the SDK's bundled build does not load) are then absent,
+   * so the host does not copy them at each load; tests start their gateways faster. Falls back to
+   * "linked" when hard links cannot be made (another filesystem).
+   */
+  dependencies?: "linked" | "runtime";
+}
+
+/** The paths `npm pack` would include besides package.json (README and LICENSE are always included). */
+export function packagedFiles(root: string = REPO_ROOT): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as PackageJson;
+  if (!Array.isArray(pkg.files) || !pkg.files.every((f): f is string => typeof f === "string")) {
+    throw new Error(`package.json "files" must list the paths the package ships`);
+  }
+  return pkg.files;
+}
+
+/**
+ * Writes the package into `dest` (replacing what was there) and returns `dest`. Needs a build:
+ * dist/ is part of the package.
+ */
+export function stagePluginPackage(dest: string, root: string = REPO_ROOT, options: StageOptions = {}): string {
+  if (!existsSync(path.join(root, "dist", "src", "index.js"))) {
+    throw new Error("dist/ is missing: run `npm run build` first");
+  }
+  rmSync(dest, { recursive: true, force: true });
+  mkdirSync(dest, { recursive: true });
+  writeFileSync(path.join(dest, "package.json"), readFileSync(path.join(root, "package.json")));
+  for (const entry of packagedFiles(root)) {
+    const from = path.join(root, entry);
+    if (!existsSync(from)) throw new Error(`package.json "files" lists ${entry}, which does not exist`);
+    cpSync(from, path.join(dest, entry), { recursive: true });
+  }
+  if (options.dependencies === "runtime") {
+    try {
+      linkRuntimeDependencies(root, path.join(dest, "node_modules"));
+      return dest;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EXDEV") throw err;
+      rmSync(path.join(dest, "node_modules"), { recursive: true, force: true });
+    }
+  }
+  symlinkSync(path.join(root, "node_modules"), path.join(dest, "node_modules"), "dir");
+  return dest;
+}
+
+function readManifest(dir: string): PackageJson {
+  return JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as PackageJson;
+}
+
+/** Hard-links the installed packages the plugin needs at run time (dependencies and the optional ones installed, no peers). */
+function linkRuntimeDependencies(root: string, destModules: string): void {
+  const installed = path.join(root, "node_modules");
+  const seen = new Set<string>();
+  const visit = (manifest: PackageJson, required: boolean): void => {
+    const names = [...Object.keys(manifest.dependencies ?? {}).map((n) => [n, required] as const), ...Object.keys(manifest.optionalDependencies ?? {}).map((n) => [n, false] as const)];
+    for (const [name, needed] of names) {
+      if (seen.has(name)) continue;
+      const from = path.join(installed, name);
+      if (!existsSync(path.join(from, "package.json"))) {
+        if (needed) throw new Error(`dependency ${name} is not installed: run \`npm ci\``);
+        continue; // an optional dependency of another platform
+      }
+      seen.add(name);
+      linkTree(from, path.join(destModules, name));
+      visit(readManifest(from), true);
+    }
+  };
+  visit(readManifest(root), true);
+}
+
+function linkTree(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    const source = path.join(from, entry.name);
+    const target = path.join(to, entry.name);
+    if (entry.isDirectory()) linkTree(source, target);
+    else if (entry.isSymbolicLink()) cpSync(source, target, { verbatimSymlinks: true });
+    else linkSync(source, target);
+  }
+}
