@@ -29,10 +29,10 @@ export interface MemoryBackend extends AgentBackend {
   readonly received: string[][];
   /** Every permission decision the backend was given. */
   readonly decisions: PermissionDecision[];
-  /** A conversation's history so far (messages, texts, tool results), by ref. */
-  history(ref: string): readonly string[] | undefined;
-  /** Ends the process of the n-th launch from outside, as a crash would. */
-  crash(launchIndex: number, message?: string): void;
+  /** The history (messages, texts, tool results) of the conversation that played the latest turn. */
+  latestHistory(): readonly string[];
+  /** Ends the process of a session's conversation from outside, as a crash would. */
+  crash(sessionId: string, message?: string): void;
 }
 
 export interface MemoryBackendOptions {
@@ -49,21 +49,22 @@ export function memoryBackend(script: (prompt: string) => MemoryTurn = () => ({}
   const decisions: PermissionDecision[] = [];
   const histories = new Map<string, string[]>();
   const conversations: MemoryConversation[] = [];
+  const shared: Shared = { script, histories, decisions, latest: [] };
   return {
     kind: options.kind ?? "memory",
     capabilities: { ...ALL, ...options.capabilities },
     launches,
     received,
     decisions,
-    history: (ref) => histories.get(ref),
-    crash(i, message = "the process was killed") {
-      conversations[i]?.crash(message);
+    latestHistory: () => shared.latest,
+    crash(sessionId, message = "the process was killed") {
+      conversations[launches.findIndex((l) => l.sessionId === sessionId)]?.crash(message);
     },
     start(spec, sink) {
       launches.push(spec);
       const mine: string[] = [];
       received.push(mine);
-      const c = new MemoryConversation(spec, sink, { script, histories, decisions, received: mine });
+      const c = new MemoryConversation(spec, sink, shared, mine);
       conversations.push(c);
       return c;
     },
@@ -74,7 +75,8 @@ interface Shared {
   script: (prompt: string) => MemoryTurn;
   histories: Map<string, string[]>;
   decisions: PermissionDecision[];
-  received: string[];
+  /** The history of the conversation that played the latest turn. */
+  latest: string[];
 }
 
 class MemoryConversation implements Conversation {
@@ -91,11 +93,13 @@ class MemoryConversation implements Conversation {
   private readonly spec: LaunchSpec;
   private readonly sink: (event: BackendEvent) => void;
   private readonly shared: Shared;
+  private readonly received: string[];
 
-  constructor(spec: LaunchSpec, sink: (event: BackendEvent) => void, shared: Shared) {
+  constructor(spec: LaunchSpec, sink: (event: BackendEvent) => void, shared: Shared, received: string[]) {
     this.spec = spec;
     this.sink = sink;
     this.shared = shared;
+    this.received = received;
     this.done = this.run();
   }
 
@@ -171,13 +175,14 @@ class MemoryConversation implements Conversation {
   }
 
   private async turn(id: string, prompt: string): Promise<void> {
-    this.shared.received.push(prompt);
+    this.received.push(prompt);
     if (!this.ref) {
       // Like Claude Code given an unknown conversation: an error result, no init.
       this.result(id, { kind: "error", message: `No conversation found with session ID: ${this.spec.resume?.ref ?? "?"}` }, 0);
       return;
     }
     this.history.push(`user: ${prompt}`);
+    this.shared.latest = this.history;
     this.shared.histories.set(this.ref, this.history);
     this.sink({ type: "init", conversationId: this.ref });
     const turn = this.shared.script(prompt);
