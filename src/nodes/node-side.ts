@@ -3,12 +3,12 @@
 // framed duplex channel, and ends the group (TERM, then KILL) whenever the channel closes. It
 // also answers the read-only info command. The node's own config and environment rule here.
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
+import { statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { isUnder } from "../config.ts";
+import { bundledClaudeCodeVersion, resolveClaudeBinary } from "../safety/probes.ts";
 import { buildChildEnv, SessionError, type Logger } from "../engine/index.ts";
 import {
   decodeFrame,
@@ -246,33 +246,17 @@ function isDirectory(dir: string): boolean {
   }
 }
 
-const require = createRequire(import.meta.url);
-
 /** The Agent SDK's own CLI: the native binary of its platform package, as the SDK itself picks it. */
 export function bundledClaudePath(): string {
-  const base = `@anthropic-ai/claude-agent-sdk-${process.platform}-${process.arch}`;
-  const exe = process.platform === "win32" ? "claude.exe" : "claude";
-  for (const name of [base, `${base}-musl`]) {
-    try {
-      return path.join(path.dirname(require.resolve(`${name}/package.json`)), exe);
-    } catch {
-      // not this variant
-    }
-  }
-  throw new Error(`Claude Code's executable (${base}) is not installed on this node: reinstall the plugin with its optional dependencies`);
+  const found = resolveClaudeBinary();
+  if ("error" in found) throw new Error(`Claude Code's executable is not installed on this node: ${found.error}`);
+  return found.path;
 }
 
 let versionCache: string | undefined | null = null;
 
 /** The Claude Code version the installed Agent SDK bundles. */
 export function claudeCodeVersion(): string | undefined {
-  if (versionCache !== null) return versionCache;
-  try {
-    const main = require.resolve("@anthropic-ai/claude-agent-sdk");
-    const pkg = JSON.parse(readFileSync(path.join(path.dirname(main), "package.json"), "utf8")) as { claudeCodeVersion?: unknown };
-    versionCache = typeof pkg.claudeCodeVersion === "string" ? pkg.claudeCodeVersion : undefined;
-  } catch {
-    versionCache = undefined;
-  }
+  if (versionCache === null) versionCache = bundledClaudeCodeVersion();
   return versionCache;
 }

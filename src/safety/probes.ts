@@ -1,7 +1,7 @@
 // The doctor's look at the machine (no OpenClaw here): the Claude Code binary the Agent SDK would
 // spawn, the credentials Claude Code would find, and whether a custom ANTHROPIC_BASE_URL answers.
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -39,6 +39,17 @@ export function resolveClaudeBinary(platform: string = process.platform, arch: s
     }
   }
   return { error: `no Claude Code binary package (${candidates.join(" or ")}) is installed: the plugin was installed without optional dependencies; reinstall it without --omit=optional` };
+}
+
+/** The Claude Code version the installed Agent SDK declares it bundles (`claudeCodeVersion` in its package.json). */
+export function bundledClaudeCodeVersion(): string | undefined {
+  try {
+    const sdkEntry = createRequire(import.meta.url).resolve(AGENT_SDK_PACKAGE);
+    const pkg = JSON.parse(readFileSync(path.join(path.dirname(sdkEntry), "package.json"), "utf8")) as { claudeCodeVersion?: unknown };
+    return typeof pkg.claudeCodeVersion === "string" ? pkg.claudeCodeVersion : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs `<binary> --version` (bounded) to prove the binary starts on this machine. */
