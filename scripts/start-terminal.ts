@@ -83,7 +83,7 @@ async function handle(line: string): Promise<void> {
   if (text === "/quit") return shutdown();
   if (text === "/stats") return void console.log(JSON.stringify(engine.getStats(), null, 2));
   if (text === "/output") {
-    if (current) for (const e of engine.get(current).output.tail(30)) console.log(`${e.seq} ${e.kind}: ${e.text}`);
+    if (current) for (const e of engine.output(current, { last: 30 })?.entries ?? []) console.log(`${e.seq} ${e.kind}: ${e.text}`);
     return;
   }
   if (text === "/interrupt" && current) return void (await engine.interrupt(current));

@@ -1,7 +1,7 @@
 // Guards the plugin's start cost: at every gateway start OpenClaw captures each package our code
 // names in a literal import, `import()` or `require.resolve`, and the Agent SDK drags its ~380 MB
 // native binary in (it cost the gateway 20-30 s of start). The SDK is named through a variable
-// instead (engine/agent-sdk.ts, safety/probes.ts); type-only imports are erased and cost nothing.
+// instead (engine/backends/claude-code/agent-sdk.ts, safety/probes.ts); type-only imports are erased and cost nothing.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,6 +47,6 @@ describe("what the host copies at every start", () => {
         .filter((spec) => HEAVY.some((pkg) => spec === pkg || spec.startsWith(`${pkg}/`)))
         .map((spec) => `${path.relative(SRC, file)}: ${spec}`),
     );
-    expect(offenders, "name the SDK through a variable (see engine/agent-sdk.ts)").toEqual([]);
+    expect(offenders, "name the SDK through a variable (see engine/backends/claude-code/agent-sdk.ts)").toEqual([]);
   });
 });

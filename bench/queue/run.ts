@@ -6,7 +6,7 @@
 import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
 import { SessionEngine } from "../../src/engine/index.ts";
-import { fakeQuery } from "../../test/support/fake-query.ts";
+import { memoryBackend } from "../../test/support/memory-backend.ts";
 
 const { values } = parseArgs({ options: { launches: { type: "string", default: "200" }, limit: { type: "string", default: "5" }, rounds: { type: "string", default: "7" } } });
 const LAUNCHES = Number(values.launches);
@@ -19,7 +19,7 @@ function newEngine(maxSessions: number): SessionEngine<Owner> {
     maxSessions,
     maxQueued: LAUNCHES,
     queueKeyOf: (o) => o.agentId,
-    queryFn: fakeQuery((p) => ({ texts: [`working on ${p}`], result: `done ${p}` })),
+    backend: memoryBackend((p) => ({ texts: [`working on ${p}`], result: `done ${p}` })),
     defaultWorkdir: tmpdir(),
     baseEnv: {},
     isRoot: () => false,

@@ -1,8 +1,11 @@
-// The session engine: launches, finds and controls Claude Code sessions, enforces limits,
-// keeps finished sessions for a while, counts stats, and reports every transition as an event.
-// It knows the Agent SDK and nothing of OpenClaw.
+// The session engine: launches, finds and controls sessions, enforces limits, keeps finished
+// sessions for a while, counts stats, and reports every transition as an event. What runs a
+// session's conversation is its AgentBackend (Claude Code by default); it knows nothing of OpenClaw.
+// Only snapshots leave it: the Session objects stay inside.
 import { realpathSync, statSync } from "node:fs";
 import path from "node:path";
+import type { AgentBackend } from "./backend.ts";
+import { claudeCodeBackend } from "./backends/claude-code/index.ts";
 import { buildChildEnv } from "./child-env.ts";
 import { systemClock, type Clock, type TimerHandle } from "./clock.ts";
 import { invalid, SessionError } from "./errors.ts";
@@ -10,11 +13,10 @@ import { silentLogger, type Logger } from "./logger.ts";
 import { dedupeName, looksLikeUuid, nameFromPrompt, randomRequestId, randomSessionId, validateGivenName } from "./names.ts";
 import { outcomeText, type PermissionAnswer, type PermissionRecord, type PermissionRequest } from "./permissions.ts";
 import type { PermissionPolicy } from "./policy.ts";
-import { DEFAULT_OUTPUT_LIMITS, type OutputLimits } from "./output-buffer.ts";
+import { DEFAULT_OUTPUT_LIMITS, type OutputEntry, type OutputLimits } from "./output-buffer.ts";
 import { LaunchLanes, LOCAL_LANE } from "./launch-queue.ts";
-import { systemProcessTable, type ProcessTable } from "./process-tree.ts";
 import type { ProcessHost } from "./process-host.ts";
-import { Session, type QueryFunction, type SessionInit } from "./session.ts";
+import { Session, type SessionInit } from "./session.ts";
 import { StatsRecorder, type StatsSnapshot, type StatsState } from "./stats.ts";
 import {
   holdsSlot,
@@ -70,9 +72,8 @@ export interface EngineOptions<TOwner = unknown> {
   logger?: Logger;
   newId?: () => string;
   isRoot?: () => boolean;
-  /** Default: the Agent SDK's query(), imported at the first launch. */
-  queryFn?: QueryFunction;
-  pathToClaudeCodeExecutable?: string;
+  /** What runs the sessions' conversations. Default: Claude Code through the Agent SDK. */
+  backend?: AgentBackend;
   history?: SessionHistory;
   stats?: StatsState;
   exitGraceMs?: number;
@@ -84,11 +85,26 @@ export interface EngineOptions<TOwner = unknown> {
   permissionPolicy?: PermissionPolicy;
   /** A permission request nobody answers within this is denied (default 30 minutes). */
   permissionTimeoutMs?: number;
-  /** Where a session's leftover processes are looked for at its end (default: /proc, else ps). */
-  processTable?: ProcessTable;
   /** Where a session placed on a paired node runs its process; without it node launches are refused. */
   processHostFor?: (node: NodeRef) => ProcessHost;
 }
+
+/** A page of a session's output held in memory (see SessionEngine.output). */
+export interface OutputPage {
+  readonly entries: readonly OutputEntry[];
+  /** Entries after `since` that memory trimmed before they could be read. */
+  readonly missed: number;
+  /** Entries after this page (a `limit` cut them off). */
+  readonly more: number;
+  /** The oldest sequence number memory still holds (lastSeq + 1 when it holds none). */
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  /** How many entries memory holds. */
+  readonly size: number;
+}
+
+/** Which entries: those after `since` (at most `limit`), or the `last` n. Nothing: all held. */
+export type OutputQuery = { since?: number; limit?: number; last?: undefined } | { last: number; since?: undefined; limit?: undefined };
 
 /** Where a request id leads: a pending request, or the record of how it was decided. */
 export type RequestLookup<TOwner> =
@@ -114,9 +130,9 @@ export class SessionEngine<TOwner = unknown> {
   private readonly listeners = new Set<EngineListener<TOwner>>();
   private readonly stats: StatsRecorder;
   private opts: Required<
-    Omit<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "stats" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy" | "queueKeyOf" | "maxSessions" | "maxQueued" | "queryFn" | "processHostFor">
+    Omit<EngineOptions, "defaultWorkdir" | "history" | "stats" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy" | "queueKeyOf" | "maxSessions" | "maxQueued" | "processHostFor">
   > &
-    Pick<EngineOptions, "defaultWorkdir" | "pathToClaudeCodeExecutable" | "history" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy" | "queryFn" | "processHostFor">;
+    Pick<EngineOptions, "defaultWorkdir" | "history" | "checkWorkdir" | "envForWorkdir" | "permissionPolicy" | "processHostFor">;
   /** Decided requests, so a late answer gets "already answered" rather than "unknown" (bounded). */
   private readonly decidedRequests = new Map<string, { sessionId: string; record: PermissionRecord }>();
   private shuttingDown = false;
@@ -148,15 +164,13 @@ export class SessionEngine<TOwner = unknown> {
       logger: options.logger ?? silentLogger,
       newId: options.newId ?? randomSessionId,
       isRoot: options.isRoot ?? (() => process.getuid?.() === 0),
-      queryFn: options.queryFn,
-      pathToClaudeCodeExecutable: options.pathToClaudeCodeExecutable,
+      backend: options.backend ?? claudeCodeBackend(),
       history: options.history,
       exitGraceMs: options.exitGraceMs ?? 5000,
       checkWorkdir: options.checkWorkdir,
       envForWorkdir: options.envForWorkdir,
       permissionPolicy: options.permissionPolicy,
       permissionTimeoutMs: options.permissionTimeoutMs ?? 30 * 60_000,
-      processTable: options.processTable ?? systemProcessTable(),
       processHostFor: options.processHostFor,
     };
     this.stats = new StatsRecorder(options.stats);
@@ -181,6 +195,7 @@ export class SessionEngine<TOwner = unknown> {
       throw invalid(`permission_mode "${String(permissionMode)}" is unknown; use one of ${PERMISSION_MODES.join(", ")}`);
     }
     if (request.fork && request.resume === undefined) throw invalid("fork needs a session to resume: give the session to fork");
+    this.checkCapabilities(request, permissionMode);
 
     const givenName = request.name !== undefined ? validateGivenName(request.name) : undefined;
     const resume = request.resume !== undefined ? { ...this.resolveResume(request.resume), fork: request.fork === true } : undefined;
@@ -319,18 +334,16 @@ export class SessionEngine<TOwner = unknown> {
     const session = new Session<TOwner>(init, {
       clock: this.opts.clock,
       logger: this.opts.logger,
-      queryFn: this.opts.queryFn,
+      backend: this.opts.backend,
       emit: (event) => this.onSessionEvent(event),
       idleTimeoutMs: this.opts.idleTimeoutMs,
       maxTurnMs: this.opts.maxTurnMs,
       outputLimits: this.opts.outputLimits,
       exitGraceMs: this.opts.exitGraceMs,
-      pathToClaudeCodeExecutable: this.opts.pathToClaudeCodeExecutable,
       permissionPolicy: this.opts.permissionPolicy,
       permissionTimeoutMs: this.opts.permissionTimeoutMs,
       newRequestId: () => this.uniqueRequestId(),
       queuePosition: (id) => this.queuePlace(id),
-      processTable: this.opts.processTable,
     });
     this.sessions.set(init.id, session);
     return session;
@@ -449,20 +462,20 @@ export class SessionEngine<TOwner = unknown> {
   async respond(ref: string, message: string, options: { interrupt?: boolean; by?: string } = {}): Promise<SessionSnapshot<TOwner>> {
     const text = typeof message === "string" ? message.trim() : "";
     if (!text) throw invalid("message is empty: say what to send to Claude Code");
-    const session = this.get(ref);
+    const session = this.session(ref);
     await session.respond(text, options.interrupt === true, options.by ?? "user");
     return session.snapshot();
   }
 
   async interrupt(ref: string): Promise<SessionSnapshot<TOwner>> {
-    const session = this.get(ref);
+    const session = this.session(ref);
     await session.interrupt();
     return session.snapshot();
   }
 
   /** Kills a live session and resolves once its process is gone. */
   async kill(ref: string, by: string): Promise<SessionSnapshot<TOwner>> {
-    const session = this.get(ref);
+    const session = this.session(ref);
     await session.kill(by);
     return session.snapshot();
   }
@@ -496,10 +509,40 @@ export class SessionEngine<TOwner = unknown> {
           : `Request ${r.requestId} was already decided at ${when}: ${outcomeText(r.outcome)} by ${r.by}.`,
       );
     }
-    return this.get(found.session.id).answerPermission(found.request.id, answer, by);
+    return this.session(found.session.id).answerPermission(found.request.id, answer, by);
   }
-  get(ref: string): Session<TOwner> {
-    const found = this.find(ref);
+
+  /** The session a ref names (id, name or Claude session UUID); NOT_FOUND naming known ones if none. */
+  get(ref: string): SessionSnapshot<TOwner> {
+    return this.session(ref).snapshot();
+  }
+
+  /** The session a ref names, if the engine holds it (live, or ended within the retention time). */
+  find(ref: string): SessionSnapshot<TOwner> | undefined {
+    return this.lookup(ref)?.snapshot();
+  }
+
+  /**
+   * A page of a session's output as memory holds it; undefined when the engine no longer holds the
+   * session (the durable transcript has it then).
+   */
+  output(ref: string, query: OutputQuery = {}): OutputPage | undefined {
+    const buffer = this.lookup(ref)?.output;
+    if (!buffer) return undefined;
+    const base = { firstSeq: buffer.firstSeq, lastSeq: buffer.lastSeq, size: buffer.size };
+    if (query.last !== undefined) return { ...base, entries: buffer.tail(query.last), missed: 0, more: 0 };
+    const after = buffer.after(query.since ?? 0);
+    const entries = query.limit === undefined ? after.entries : after.entries.slice(0, query.limit);
+    return { ...base, entries, missed: after.missed, more: after.entries.length - entries.length };
+  }
+
+  /** Resolves once the session's conversation has ended and its process is gone. */
+  async settled(ref: string): Promise<void> {
+    await this.session(ref).settled();
+  }
+
+  private session(ref: string): Session<TOwner> {
+    const found = this.lookup(ref);
     if (!found) {
       const known = [...this.sessions.values()].slice(-5).map((s) => s.name);
       throw new SessionError(
@@ -510,7 +553,7 @@ export class SessionEngine<TOwner = unknown> {
     return found;
   }
 
-  find(ref: string): Session<TOwner> | undefined {
+  private lookup(ref: string): Session<TOwner> | undefined {
     const key = typeof ref === "string" ? ref.trim() : "";
     if (!key) throw invalid("session reference is empty: give a session id, name or Claude session UUID");
     const byId = this.sessions.get(key);
@@ -521,10 +564,6 @@ export class SessionEngine<TOwner = unknown> {
     for (const s of this.sessions.values()) if (s.name === lower) return s;
     for (const s of this.sessions.values()) if (s.claudeSessionId === lower) match = s;
     return match;
-  }
-
-  snapshot(ref: string): SessionSnapshot<TOwner> {
-    return this.get(ref).snapshot();
   }
 
   list(): SessionSnapshot<TOwner>[] {
@@ -629,7 +668,7 @@ export class SessionEngine<TOwner = unknown> {
   private resolveResume(ref: string): Omit<NonNullable<SessionInit<TOwner>["resume"]>, "fork"> & { workdir: string | undefined; name: string | undefined; node: NodeRef | undefined } {
     const key = typeof ref === "string" ? ref.trim() : "";
     if (!key) throw invalid("the session to resume is empty: give a session id, name or Claude session UUID");
-    const inMemory = this.find(key);
+    const inMemory = this.lookup(key);
     let past: PastSession | undefined = inMemory
       ? { id: inMemory.id, name: inMemory.name, claudeSessionId: inMemory.claudeSessionId, workdir: inMemory.workdir, costUsd: inMemory.costUsd, node: inMemory.snapshot().node }
       : undefined;
@@ -657,6 +696,18 @@ export class SessionEngine<TOwner = unknown> {
     }
     if (looksLikeUuid(key)) return { sessionId: undefined, claudeSessionId: key.toLowerCase(), costUsd: 0, workdir: undefined, name: undefined, node: undefined };
     throw new SessionError("NOT_FOUND", `No session to resume matches "${key}". Use a session id, name or Claude session UUID from the session list.`);
+  }
+
+  /** Refuses, with a reason, what the backend cannot do. */
+  private checkCapabilities(request: LaunchRequest<TOwner>, mode: PermissionMode): void {
+    const { kind, capabilities } = this.opts.backend;
+    const cannot = (what: string, instead: string) => invalid(`the ${kind} backend cannot ${what}; ${instead}`);
+    if (request.resume !== undefined && !capabilities.resume) throw cannot("resume a conversation", "launch a new session instead");
+    if (request.fork && !capabilities.fork) throw cannot("fork a conversation", "resume it without fork, or launch a new session");
+    if (mode === "plan" && !capabilities.planMode) throw cannot("run in plan mode", 'use another permission_mode');
+    if (mode !== "bypassPermissions" && !capabilities.permissionRelay) {
+      throw cannot(`ask for permission (permission_mode "${mode}")`, 'use permission_mode "bypassPermissions"');
+    }
   }
 
   /** The node a launch runs on: a resumed session's own (a conversation lives on one machine), or the one asked for. */

@@ -1,7 +1,18 @@
 // The engine's public surface: everything outside src/engine imports from here.
-export type { QueryFunction } from "./session.ts";
+export type {
+  AgentBackend,
+  BackendCapabilities,
+  BackendEvent,
+  Conversation,
+  LaunchSpec,
+  PermissionDecision,
+  TokenUsage,
+  ToolGate,
+  TurnOutcome,
+} from "./backend.ts";
+export { claudeCodeBackend, CLAUDE_CODE_KIND, type ClaudeCodeBackendOptions, type QueryFunction } from "./backends/claude-code/index.ts";
 export { LaunchLanes, LaunchQueue, LOCAL_LANE, type QueuePosition } from "./launch-queue.ts";
-export { SessionEngine, realOrResolved, type EngineOptions, type EngineListener, type PastSession, type RequestLookup, type SessionHistory } from "./engine.ts";
+export { SessionEngine, realOrResolved, type EngineOptions, type EngineListener, type OutputPage, type OutputQuery, type PastSession, type RequestLookup, type SessionHistory } from "./engine.ts";
 export { SessionError, isSessionError, invalid, type ErrorCode } from "./errors.ts";
 export { systemClock, type Clock, type TimerHandle } from "./clock.ts";
 export { silentLogger, type Logger } from "./logger.ts";

@@ -10,6 +10,7 @@ import { PassThrough } from "node:stream";
 import type { Options, Query, SDKUserMessage } from "@anthropic-ai/claude-agent-sdk";
 import { describe, expect, it } from "vitest";
 import { EventLog } from "../../test/support/events.ts";
+import { claudeCodeBackend } from "./backends/claude-code/index.ts";
 import { SessionEngine } from "./engine.ts";
 import type { HostedProcess, ProcessHost } from "./process-host.ts";
 import type { NodeOption, NodeRef, SessionSnapshot } from "./types.ts";
@@ -89,7 +90,7 @@ function setup(maxSessions = 1, maxQueued = 20) {
     maxSessions,
     maxQueued,
     queueKeyOf: (o) => o.agentId,
-    queryFn: query,
+    backend: claudeCodeBackend({ queryFn: query }),
     processHostFor: h.hostFor,
     exitGraceMs: 10,
     idleTimeoutMs: 0,
@@ -121,8 +122,8 @@ describe("the launch queue for paired nodes", () => {
     await e.kill(first.id, "test");
     await started(second.id);
     expect(h.on(ALPHA.id)).toHaveLength(2);
-    expect(e.snapshot(second.id)).toMatchObject({ status: "starting", node: ALPHA, queue: undefined });
-    expect(e.snapshot(third.id).queue).toEqual({ position: 1, total: 1, nodes: [ALPHA] });
+    expect(e.get(second.id)).toMatchObject({ status: "starting", node: ALPHA, queue: undefined });
+    expect(e.get(third.id).queue).toEqual({ position: 1, total: 1, nodes: [ALPHA] });
     await e.shutdown();
   });
 
@@ -136,7 +137,7 @@ describe("the launch queue for paired nodes", () => {
     const killing = e.kill(first.id, "test");
     await log.waitFor((ev) => ev.type === "ended" && ev.session.id === first.id);
     await new Promise((r) => setTimeout(r, 50));
-    expect(e.snapshot(second.id).status).toBe("queued");
+    expect(e.get(second.id).status).toBe("queued");
     // The directory counts it as ours while the node still runs it (not as another gateway's).
     expect(e.slotsInUseOn(ALPHA.id)).toBe(1);
     proc.end(null);
@@ -154,8 +155,8 @@ describe("the launch queue for paired nodes", () => {
     const nodeB1 = onNode("node b1", [opt(ALPHA, 1)], "B");
     const hereA = here("here a", "A");
     // Places count within each queue: the local launch is first in its own.
-    expect(e.snapshot(hereA.id).queue).toEqual({ position: 1, total: 1 });
-    expect(e.snapshot(nodeB1.id).queue).toEqual({ position: 2, total: 3, nodes: [ALPHA] });
+    expect(e.get(hereA.id).queue).toEqual({ position: 1, total: 1 });
+    expect(e.get(nodeB1.id).queue).toEqual({ position: 2, total: 3, nodes: [ALPHA] });
 
     // A local slot frees: the local launch starts, although node launches queued before it.
     await e.kill(busyHere.id, "test");
@@ -184,7 +185,7 @@ describe("the launch queue for paired nodes", () => {
     const q = onNode("third", [opt(ALPHA, 2)]);
     expect(q.status).toBe("queued");
     const newcomer = onNode("newcomer", [opt(ALPHA, 4)]);
-    expect(e.snapshot(q.id).status).toBe("starting");
+    expect(e.get(q.id).status).toBe("starting");
     expect(newcomer.status).toBe("starting");
     expect(() => e.setNodeSlots(ALPHA.id, -1)).toThrow(/whole number/);
     await e.shutdown();
@@ -202,7 +203,7 @@ describe("the launch queue for paired nodes", () => {
 
     await e.kill(roomy.id, "test");
     await started(waits.id);
-    expect(e.snapshot(waits.id)).toMatchObject({ node: BETA, workdir: "/node/beta/src", queue: undefined });
+    expect(e.get(waits.id)).toMatchObject({ node: BETA, workdir: "/node/beta/src", queue: undefined });
     expect(h.on(BETA.id).at(-1)?.cwd).toBe("/node/beta/src");
     // It left alpha's queue too.
     expect(e.queuedNodeIds()).toEqual([]);
@@ -227,9 +228,9 @@ describe("the launch queue for paired nodes", () => {
     const q = onNode("waits", [opt(ALPHA, 1)]);
     h.on(ALPHA.id)[0]!.end(null, "node alpha");
     await log.waitFor((ev) => ev.type === "ended" && ev.session.id === running.id);
-    await e.get(running.id).settled();
+    await e.settled(running.id);
     await new Promise((r) => setTimeout(r, 30));
-    expect(e.snapshot(q.id)).toMatchObject({ status: "queued", queue: { nodes: [ALPHA] } });
+    expect(e.get(q.id)).toMatchObject({ status: "queued", queue: { nodes: [ALPHA] } });
     expect(h.on(ALPHA.id)).toHaveLength(1);
     e.setNodeSlots(ALPHA.id, 1);
     await started(q.id);
@@ -269,7 +270,7 @@ describe("the launch queue for paired nodes", () => {
     expect(second.startedIds()).toEqual([]);
     second.e.setNodeSlots(BETA.id, 1);
     await second.started(auto.id);
-    expect(second.e.snapshot(auto.id).node).toEqual(BETA);
+    expect(second.e.get(auto.id).node).toEqual(BETA);
     second.e.setNodeSlots(ALPHA.id, 1);
     await second.started(q.id);
     expect(second.h.on(ALPHA.id)).toHaveLength(1);

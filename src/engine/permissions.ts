@@ -1,7 +1,6 @@
 // Permission requests from Claude Code (tool approvals, Claude's own questions, plans to approve):
 // what a request says to a person, the decisions they can make, and the record of every decision.
 // The operator's rules applied before anyone is asked are in policy.ts.
-import type { PermissionUpdate } from "@anthropic-ai/claude-agent-sdk";
 import { summarizeToolInput } from "./tool-summary.ts";
 
 export type RequestKind = "tool" | "question" | "plan";
@@ -147,30 +146,6 @@ function parseQuestions(input: Record<string, unknown>): Question[] {
   });
 }
 
-/** What "allow for this session" would allow, from Claude Code's own suggestions. */
-export function sessionScopeOf(suggestions: readonly PermissionUpdate[] | undefined): string | undefined {
-  if (!suggestions?.length) return undefined;
-  const parts = suggestions.flatMap((s) => {
-    switch (s.type) {
-      case "addRules":
-      case "replaceRules":
-        return s.behavior === "allow" ? s.rules.map((r) => (r.ruleContent ? `${r.toolName}(${r.ruleContent})` : r.toolName)) : [];
-      case "setMode":
-        return s.mode === "acceptEdits" ? ["every file edit"] : [`${s.mode} mode`];
-      case "addDirectories":
-        return s.directories.map((d) => `access to ${d}`);
-      default:
-        return [];
-    }
-  });
-  return parts.length ? parts.join(", ") : undefined;
-}
-
-/** Claude Code's suggestions, kept to this session (never written to the project's settings). */
-export function sessionOnly(suggestions: readonly PermissionUpdate[]): PermissionUpdate[] {
-  return suggestions.map((s) => ({ ...s, destination: "session" }));
-}
-
 /**
  * The person-facing description of a request. `lastText` is Claude's latest text: the CLI keeps a
  * plan out of ExitPlanMode's input, and Claude writes it out just before asking.
@@ -178,7 +153,8 @@ export function sessionOnly(suggestions: readonly PermissionUpdate[]): Permissio
 export function describeRequest(
   tool: string,
   input: Record<string, unknown>,
-  suggestions: readonly PermissionUpdate[] | undefined,
+  /** What "allow for this session" would allow, in the backend's words (undefined: not offered). */
+  sessionScope: string | undefined,
   lastText = "",
 ): Pick<PermissionRequest, "kind" | "summary" | "detail" | "fullText" | "questions" | "sessionScope"> {
   if (tool === "AskUserQuestion") {
@@ -195,7 +171,7 @@ export function describeRequest(
   const fullText = command !== undefined && command.length > MAX_DETAIL ? command : undefined;
   // A session-wide approval of a command nobody can read in one message is not offered.
   const tooLong = command !== undefined && Buffer.byteLength(command) > MAX_SESSION_RULE_COMMAND_BYTES;
-  return { kind: "tool", summary, detail, fullText, questions: undefined, sessionScope: tooLong ? undefined : sessionScopeOf(suggestions) };
+  return { kind: "tool", summary, detail, fullText, questions: undefined, sessionScope: tooLong ? undefined : sessionScope };
 }
 
 /** Matches answers to questions: an option's number or label (case-insensitive), else free text. */

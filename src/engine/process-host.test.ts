@@ -6,6 +6,7 @@ import { EventEmitter } from "node:events";
 import { PassThrough } from "node:stream";
 import type { Options, Query, SDKUserMessage } from "@anthropic-ai/claude-agent-sdk";
 import { describe, expect, it } from "vitest";
+import { claudeCodeBackend } from "./backends/claude-code/index.ts";
 import { SessionEngine, type SessionHistory } from "./engine.ts";
 import type { HostedProcess, ProcessHost } from "./process-host.ts";
 import type { SessionEvent } from "./types.ts";
@@ -63,7 +64,7 @@ function fakeQuery(params: { prompt: AsyncIterable<SDKUserMessage>; options: Opt
 
 function engineWith(host: ProcessHost, history?: SessionHistory) {
   const events: SessionEvent<null>[] = [];
-  const engine = new SessionEngine<null>({ queryFn: fakeQuery, processHostFor: () => host, maxSessions: 1, exitGraceMs: 10, history, isRoot: () => false });
+  const engine = new SessionEngine<null>({ backend: claudeCodeBackend({ queryFn: fakeQuery }), processHostFor: () => host, maxSessions: 1, exitGraceMs: 10, history, isRoot: () => false });
   engine.subscribe((e) => events.push(e));
   return { engine, events };
 }
@@ -85,7 +86,7 @@ describe("sessions on another host", () => {
     const { engine, events } = engineWith(host);
     const s = engine.launch({ prompt: "go", workdir: "/w", node: NODE, owner: null });
     host.spawned[0]!.end(null, "node build-box");
-    await engine.get(s.id).settled();
+    await engine.settled(s.id);
     const ended = events.filter((e) => e.type === "ended");
     expect(ended).toHaveLength(1);
     expect(ended[0]).toMatchObject({ status: "interrupted", reason: { kind: "host_lost", host: "node build-box" } });
@@ -98,7 +99,7 @@ describe("sessions on another host", () => {
     const { engine, events } = engineWith(host);
     const s = engine.launch({ prompt: "go", workdir: "/w", node: NODE, owner: null });
     host.spawned[0]!.end(1);
-    await engine.get(s.id).settled();
+    await engine.settled(s.id);
     expect(events.find((e) => e.type === "ended")).toMatchObject({ status: "failed" });
   });
 

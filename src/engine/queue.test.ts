@@ -3,7 +3,7 @@
 // killed without ever starting, shutdown leaves the queue alone, a restart queues them again, and
 // a higher maxSessions starts them at once.
 import { describe, expect, it } from "vitest";
-import { fakeQuery } from "../../test/support/fake-query.ts";
+import { memoryBackend } from "../../test/support/memory-backend.ts";
 import { EventLog } from "../../test/support/events.ts";
 import { SessionEngine } from "./index.ts";
 import { tmpdir } from "node:os";
@@ -12,12 +12,13 @@ type Owner = { agentId: string };
 const workdir = tmpdir();
 
 function engine(max: number, maxQueued = 20) {
-  const received: string[][] = [];
+  const backend = memoryBackend();
+  const received = backend.received;
   const e = new SessionEngine<Owner>({
     maxSessions: max,
     maxQueued,
     queueKeyOf: (o) => o.agentId,
-    queryFn: fakeQuery(() => ({}), received),
+    backend,
     defaultWorkdir: workdir,
     baseEnv: {},
     isRoot: () => false,
@@ -39,18 +40,18 @@ describe("launch queue in the engine", () => {
     expect([a.status, b.status]).toEqual(["starting", "starting"]);
     expect(c).toMatchObject({ status: "queued", queue: { position: 1, total: 1 } });
     expect(d).toMatchObject({ status: "queued", queue: { position: 2, total: 2 } });
-    expect(e.snapshot(c.id).queue).toEqual({ position: 1, total: 2 });
+    expect(e.get(c.id).queue).toEqual({ position: 1, total: 2 });
     await log.waitFor((ev) => ev.type === "waiting" && ev.session.id === b.id);
     const started = log.next((ev) => ev.type === "started");
     await e.kill(a.id, "test");
     expect((await started).session.id).toBe(c.id);
-    expect(e.snapshot(d.id).queue).toEqual({ position: 1, total: 1 });
+    expect(e.get(d.id).queue).toEqual({ position: 1, total: 1 });
     await log.waitFor((ev) => ev.type === "waiting" && ev.session.id === c.id);
     await e.kill(b.id, "test");
     await log.waitFor((ev) => ev.type === "waiting" && ev.session.id === d.id);
     expect(events.filter((ev) => ev.type === "started").map((ev) => ev.session.id)).toEqual([c.id, d.id]);
     // A queued session's first turn is its own prompt.
-    expect(e.snapshot(d.id).lastResult).toBe("done: four");
+    expect(e.get(d.id).lastResult).toBe("done: four");
     await e.shutdown();
   });
 

@@ -1,33 +1,18 @@
-// One Claude Code session: a long-lived CLI process driven through the Agent SDK's streaming
-// input, its status machine, its output buffer and the events it reports.
+// One session: its status machine, output buffer, pending permission requests, idle stop and
+// turn bound, and the events it reports. What runs the conversation is the session's AgentBackend:
+// nothing here knows Claude Code or the Agent SDK.
 import { randomUUID } from "node:crypto";
-import type {
-  CanUseTool,
-  HookCallback,
-  Options,
-  PermissionResult,
-  PermissionUpdate,
-  Query,
-  SDKMessage,
-  SDKResultMessage,
-  SDKUserMessage,
-  SpawnOptions,
-  SpawnedProcess,
-} from "@anthropic-ai/claude-agent-sdk";
-import { loadAgentQuery, loadedAgentQuery } from "./agent-sdk.ts";
+import type { AgentBackend, BackendEvent, Conversation, LaunchSpec, PermissionDecision, TurnOutcome } from "./backend.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import { SessionError } from "./errors.ts";
-import { InputQueue } from "./input-queue.ts";
 import type { Logger } from "./logger.ts";
 import { OutputBuffer, type OutputKind, type OutputLimits } from "./output-buffer.ts";
-import { localProcessHost, type HostedProcess, type ProcessHost } from "./process-host.ts";
-import { endProcessTrees, newSessionMarker, SESSION_MARKER_VAR, type ProcessTable, type ProcessTreeRef } from "./process-tree.ts";
+import type { ProcessHost } from "./process-host.ts";
 import {
   describeRequest,
   MAX_SESSION_RULE_COMMAND_BYTES,
   outcomeText,
   resolveAnswers,
-  sessionOnly,
   type PermissionAnswer,
   type PermissionOutcome,
   type PermissionRecord,
@@ -49,13 +34,11 @@ import {
   type TerminalStatus,
 } from "./types.ts";
 
-export type QueryFunction = (params: { prompt: AsyncIterable<SDKUserMessage>; options: Options }) => Query;
-
 export interface SessionDeps<TOwner> {
   clock: Clock;
   logger: Logger;
-  /** undefined: the Agent SDK's query(), imported at the first start. */
-  queryFn: QueryFunction | undefined;
+  /** What runs the conversation. */
+  backend: AgentBackend;
   emit: (event: SessionEvent<TOwner>) => void;
   idleTimeoutMs: number;
   /** Wall-clock bound of one turn (a stalled API must not hold a slot for ever); 0 disables. */
@@ -63,7 +46,6 @@ export interface SessionDeps<TOwner> {
   outputLimits: OutputLimits;
   /** How long a process may take to exit after its input closed before it is signalled. */
   exitGraceMs: number;
-  pathToClaudeCodeExecutable: string | undefined;
   /** Rules applied to permission requests before anyone is asked. */
   permissionPolicy: PermissionPolicy | undefined;
   /** A permission request nobody answers within this is denied (fail closed). */
@@ -71,8 +53,6 @@ export interface SessionDeps<TOwner> {
   newRequestId: () => string;
   /** Where a queued session stands in the launch queue. */
   queuePosition?: (id: string) => QueueState | undefined;
-  /** Where the processes the session started are looked for when it ends. */
-  processTable: ProcessTable;
 }
 
 export interface SessionInit<TOwner> {
@@ -99,14 +79,11 @@ export interface SessionInit<TOwner> {
   createdAt?: number;
 }
 
-const STDERR_TAIL_BYTES = 4096;
-
-
 interface PendingPermission {
   request: PermissionRequest;
   input: Record<string, unknown>;
-  suggestions: PermissionUpdate[] | undefined;
-  resolve: (result: PermissionResult) => void;
+  canAllowForSession: boolean;
+  decide: (decision: PermissionDecision) => void;
   timer: TimerHandle | undefined;
 }
 
@@ -116,18 +93,15 @@ export class Session<TOwner> {
   readonly output: OutputBuffer;
   private readonly init: SessionInit<TOwner>;
   private readonly deps: SessionDeps<TOwner>;
-  private readonly input = new InputQueue<SDKUserMessage>();
   private name_: string;
   private status_: SessionStatus;
   private reason_: EndReason | undefined;
-  private claudeSessionId_: string | undefined;
-  private query: Query | undefined;
-  private child: HostedProcess | undefined;
-  private childExit: Promise<void> = Promise.resolve();
-  /** What the CLI and everything it starts inherit; set when the CLI is spawned. */
-  private tree: ProcessTreeRef | undefined;
-  private treeEnded: Promise<void> | undefined;
-  private stderrTail = "";
+  /** The backend's ref of the conversation (for Claude Code, its session UUID). */
+  private conversationId_: string | undefined;
+  private conversation: Conversation | undefined;
+  /** Messages sent before the conversation started (the prompt, follow-ups while queued). */
+  private readonly unsent: Array<{ id: string; text: string }> = [];
+  private pid_: number | undefined;
   private idleTimer: TimerHandle | undefined;
   private turnTimer: TimerHandle | undefined;
   private endedAt_: number | undefined;
@@ -135,11 +109,9 @@ export class Session<TOwner> {
   private turns_ = 0;
   private lastResult_: string | undefined;
   private lastText = "";
-  /** Messages pushed whose turn has not produced its result yet. */
+  /** Messages sent whose turn has not produced its result yet. */
   private readonly pendingTurns = new Set<string>();
-  private interruptRequested = false;
-  private loopDone: Promise<void> = Promise.resolve();
-  /** Permission requests Claude Code is blocked on, by id. */
+  /** Permission requests the agent is blocked on, by id. */
   private readonly pending = new Map<string, PendingPermission>();
 
   constructor(init: SessionInit<TOwner>, deps: SessionDeps<TOwner>) {
@@ -151,7 +123,7 @@ export class Session<TOwner> {
     this.createdAt = init.createdAt ?? deps.clock.now();
     this.output = new OutputBuffer(deps.outputLimits);
     // The prompt is the first message of the stream, ahead of follow-ups sent while it was queued.
-    this.pushUserMessage(init.prompt);
+    this.sendUserMessage(init.prompt);
   }
 
   get name(): string {
@@ -161,7 +133,7 @@ export class Session<TOwner> {
     return this.status_;
   }
   get claudeSessionId(): string | undefined {
-    return this.claudeSessionId_;
+    return this.conversationId_;
   }
   get workdir(): string {
     return this.init.workdir;
@@ -172,14 +144,8 @@ export class Session<TOwner> {
   get node(): NodeRef | undefined {
     return this.init.node;
   }
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
   get costUsd(): number {
     return this.costUsd_;
-  }
-  get endedAt(): number | undefined {
-    return this.endedAt_;
   }
 
   snapshot(): SessionSnapshot<TOwner> {
@@ -196,12 +162,13 @@ export class Session<TOwner> {
       permissionMode: this.init.permissionMode,
       maxBudgetUsd: this.init.maxBudgetUsd,
       multiTurn: this.init.multiTurn,
-      claudeSessionId: this.claudeSessionId_,
+      claudeSessionId: this.conversationId_,
+      backend: { kind: this.deps.backend.kind, ref: this.conversationId_ },
       resumedFrom: this.init.resume
         ? { sessionId: this.init.resume.sessionId, claudeSessionId: this.init.resume.claudeSessionId, fork: this.init.resume.fork }
         : undefined,
       owner: this.init.owner,
-      pid: this.child?.pid,
+      pid: this.pid_,
       costUsd: this.costUsd_,
       turns: this.turns_,
       createdAt: this.createdAt,
@@ -221,7 +188,7 @@ export class Session<TOwner> {
     return this.pending.has(id);
   }
 
-  /** Answers a pending request; Claude Code carries on at once. Returns the decision's record. */
+  /** Answers a pending request; the agent carries on at once. Returns the decision's record. */
   answerPermission(id: string, answer: PermissionAnswer, by: string): PermissionRecord {
     const p = this.pending.get(id);
     if (!p) throw new SessionError("NOT_FOUND", `Session ${this.label()} has no pending request ${id}.`);
@@ -239,12 +206,10 @@ export class Session<TOwner> {
             `Request ${id} runs a command of ${Buffer.byteLength(command)} bytes, over 4 KiB: it can be allowed once only, after reading it whole in the session's output (claude_output with full: true).`,
           );
         }
-        if (forSession && (request.kind !== "tool" || !p.suggestions?.length)) {
+        if (forSession && (request.kind !== "tool" || !p.canAllowForSession)) {
           throw new SessionError("INVALID_ARGUMENT", `Request ${id} cannot be allowed for the whole session; allow it once instead.`);
         }
-        const result: PermissionResult = { behavior: "allow", updatedInput: p.input };
-        if (forSession && p.suggestions) result.updatedPermissions = sessionOnly(p.suggestions);
-        return this.settle(p, result, forSession ? "allowed_for_session" : "allowed", by, undefined);
+        return this.settle(p, { behavior: "allow", updatedInput: p.input, forSession }, forSession ? "allowed_for_session" : "allowed", by, undefined);
       }
       case "deny": {
         const note = answer.note?.trim() || undefined;
@@ -254,7 +219,7 @@ export class Session<TOwner> {
               ? `The user wants the plan revised: ${note}`
               : "The user rejected the plan."
             : `The user denied this${note ? `: ${note}` : "."}`;
-        return this.settle(p, { behavior: "deny", message, ...(answer.stop ? { interrupt: true } : {}) }, "denied", by, note);
+        return this.settle(p, { behavior: "deny", message, interrupt: answer.stop === true }, "denied", by, note);
       }
       case "answer": {
         if (request.kind !== "question" || !request.questions) {
@@ -268,7 +233,7 @@ export class Session<TOwner> {
         }
         const answers = resolveAnswers(request.questions, answer.answers);
         const note = Object.entries(answers).map(([q, a]) => `${q} → ${a}`).join("; ");
-        return this.settle(p, { behavior: "allow", updatedInput: { ...p.input, answers } }, "answered", by, note);
+        return this.settle(p, { behavior: "allow", updatedInput: { ...p.input, answers }, forSession: false }, "answered", by, note);
       }
       default: {
         const never: never = answer;
@@ -283,37 +248,15 @@ export class Session<TOwner> {
     Object.assign(this.init, { node, processHost, workdir });
   }
 
-  /** Spawns the CLI and starts consuming its messages (a queued session leaves the queue). Returns at once. */
+  /** Starts the conversation through the backend (a queued session leaves the queue). Returns at once. */
   start(): void {
     if (this.status_ === "queued") this.status_ = "starting";
     this.startTurnTimer();
-    const queryFn = this.deps.queryFn ?? loadedAgentQuery();
-    if (queryFn) {
-      this.loopDone = this.run(queryFn);
-      return;
-    }
-    // The first launch of the process imports the SDK; the session stays "starting" meanwhile,
-    // and one killed or stopped before the import finished never spawns a process.
-    this.loopDone = loadAgentQuery().then(
-      (loaded) => {
-        if (isLive(this.status_)) return this.run(loaded);
-      },
-      (err: unknown) => {
-        if (isLive(this.status_)) this.finish({ kind: "error", message: `the Agent SDK could not be loaded: ${errorMessage(err)}` });
-      },
-    );
-  }
-
-  /** Spawns the CLI through `queryFn`; resolves when its message loop has ended. */
-  private run(queryFn: QueryFunction): Promise<void> {
-    const options = this.buildOptions();
-    try {
-      this.query = queryFn({ prompt: this.input, options });
-    } catch (err) {
-      this.finish({ kind: "error", message: errorMessage(err) });
-      return Promise.resolve();
-    }
-    return this.consume(this.query);
+    const conversation = this.deps.backend.start(this.launchSpec(), (event) => this.onBackendEvent(event));
+    this.conversation = conversation;
+    for (const m of this.unsent.splice(0)) conversation.send(m.id, m.text);
+    // It may have ended while the backend started (a start that failed at once).
+    if (!isLive(this.status_)) conversation.endInput();
   }
 
   /** Sends a follow-up. With `interrupt`, the current turn is stopped first. */
@@ -324,9 +267,9 @@ export class Session<TOwner> {
       this.assertAcceptsInput("send a message to");
     }
     this.cancelIdleTimer();
-    this.pushUserMessage(message);
+    this.sendUserMessage(message);
     this.appendOutput("followup", message);
-    // While Claude waits for a permission answer, a message is queued for after the turn.
+    // While the agent waits for a permission answer, a message is queued for after the turn.
     const wasWaiting = this.status_ === "waiting" && this.pending.size === 0;
     if (wasWaiting) {
       this.status_ = "running";
@@ -357,20 +300,38 @@ export class Session<TOwner> {
       );
     }
     this.finish({ kind: "killed", by });
-    await this.stopProcess(0);
+    await this.conversation?.stop(0);
   }
 
   /** Ends a live session for the given reason (used for shutdown) and waits for its process. */
   async stop(reason: EndReason): Promise<void> {
     if (isLive(this.status_)) this.finish(reason);
-    await this.stopProcess(0);
+    await this.conversation?.stop(0);
   }
 
-  /** Resolves once the message loop has ended and the process is gone. */
+  /** Resolves once the conversation has ended and its process is gone. */
   async settled(): Promise<void> {
-    await this.loopDone;
-    await this.childExit;
-    await this.treeEnded;
+    await this.conversation?.settled();
+  }
+
+  private launchSpec(): LaunchSpec {
+    const init = this.init;
+    const policy = this.deps.permissionPolicy;
+    return {
+      sessionId: this.id,
+      workdir: init.workdir,
+      env: init.env,
+      model: init.model,
+      maxBudgetUsd: init.maxBudgetUsd,
+      systemPrompt: init.systemPrompt,
+      allowedTools: init.allowedTools,
+      permissionMode: init.permissionMode,
+      resume: init.resume ? { ref: init.resume.claudeSessionId, fork: init.resume.fork } : undefined,
+      processHost: init.processHost,
+      toolGate: policy && (policy.hasDenyRules || policy.deniedTools.length) ? { deniedTools: policy.deniedTools, check: policy.hasDenyRules ? this.checkTool : undefined } : undefined,
+      exitGraceMs: this.deps.exitGraceMs,
+      logger: this.deps.logger,
+    };
   }
 
   private label(): string {
@@ -392,140 +353,85 @@ export class Session<TOwner> {
   }
 
   private async interruptTurn(): Promise<void> {
-    const q = this.query;
-    if (!q) return;
-    this.interruptRequested = true;
+    const c = this.conversation;
+    if (!c) return;
+    if (!this.deps.backend.capabilities.interrupt) {
+      throw new SessionError("UNAVAILABLE", `Session ${this.label()} runs on the ${this.deps.backend.kind} backend, which cannot interrupt a turn; wait for it to finish, or kill it.`);
+    }
     try {
-      await q.interrupt();
+      await c.interrupt();
     } catch (err) {
-      this.interruptRequested = false;
       throw new SessionError("UNAVAILABLE", `Claude Code did not accept the interrupt for ${this.label()}: ${errorMessage(err)}`);
     }
   }
 
-  private pushUserMessage(text: string): void {
-    const uuid = randomUUID();
-    this.pendingTurns.add(uuid);
-    this.input.push({
-      type: "user",
-      message: { role: "user", content: text },
-      parent_tool_use_id: null,
-      uuid,
-    });
+  private sendUserMessage(text: string): void {
+    const id = randomUUID();
+    this.pendingTurns.add(id);
+    if (this.conversation) this.conversation.send(id, text);
+    else this.unsent.push({ id, text });
   }
 
-  private buildOptions(): Options {
-    const init = this.init;
-    const options: Options = {
-      cwd: init.workdir,
-      env: init.env,
-      permissionMode: init.permissionMode,
-      settingSources: [],
-      systemPrompt: init.systemPrompt
-        ? { type: "preset", preset: "claude_code", append: init.systemPrompt }
-        : { type: "preset", preset: "claude_code" },
-      spawnClaudeCodeProcess: (spawnOptions) => this.spawnProcess(spawnOptions),
-    };
-    // Without bypass, Claude Code asks before acting; the asks come here and go to people.
-    if (init.permissionMode !== "bypassPermissions") options.canUseTool = this.canUseTool;
-    // Deny rules hold in every mode, for allowed tools, read-only commands and after "allow for
-    // this session": the hook runs before Claude Code's own permission checks, and a failing hook blocks.
-    const policy = this.deps.permissionPolicy;
-    if (policy?.hasDenyRules) options.hooks = { PreToolUse: [{ hooks: [this.preToolUse], onFailure: "block" }] };
-    if (policy?.deniedTools.length) options.disallowedTools = [...policy.deniedTools];
-    if (init.permissionMode === "bypassPermissions") options.allowDangerouslySkipPermissions = true;
-    if (init.model !== undefined) options.model = init.model;
-    if (init.maxBudgetUsd !== undefined) options.maxBudgetUsd = init.maxBudgetUsd;
-    if (init.allowedTools !== undefined) options.allowedTools = [...init.allowedTools];
-    if (init.resume) {
-      options.resume = init.resume.claudeSessionId;
-      if (init.resume.fork) options.forkSession = true;
-    }
-    if (this.deps.pathToClaudeCodeExecutable) options.pathToClaudeCodeExecutable = this.deps.pathToClaudeCodeExecutable;
-    return options;
-  }
-
-  /**
-   * Our own spawn, through the session's host, so the engine knows the CLI's pid and can prove it
-   * is gone. On this machine the CLI leads a process group of its own and carries the session's
-   * marker (set last: no override removes it), which everything it starts inherits; a remote host
-   * ends its own processes when its channel closes.
-   */
-  private spawnProcess(opts: SpawnOptions): SpawnedProcess {
-    const host = this.init.processHost ?? localProcessHost;
-    const tree: ProcessTreeRef | undefined = host === localProcessHost ? { marker: newSessionMarker(this.id), since: Date.now() } : undefined;
-    this.tree = tree;
-    const child = host.spawn(tree ? { ...opts, env: { ...opts.env, [SESSION_MARKER_VAR]: tree.marker } } : opts);
-    this.child = child;
-    const pid = child.pid;
-    if (pid !== undefined && tree) this.deps.emit({ type: "process", session: this.snapshot(), pid, running: true, tree });
-    this.childExit = new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve();
-      child.once("exit", () => resolve());
-      child.once("error", () => {
-        if (child.pid === undefined) resolve();
-      });
-    });
-    child.stderr?.on("data", (chunk: Buffer) => {
-      this.stderrTail = (this.stderrTail + chunk.toString("utf8")).slice(-STDERR_TAIL_BYTES);
-    });
-    // The abort signal ends the child with an AbortError event; it is expected, not a fault.
-    child.on("error", (err) => {
-      if (err.name !== "AbortError") this.deps.logger.warn(`session ${this.id}: Claude Code process error: ${err.message}`);
-    });
-    return child;
-  }
-
-  private async consume(q: Query): Promise<void> {
-    try {
-      for await (const message of q) this.handle(message);
-      if (isLive(this.status_)) this.finishAfterStreamEnd(undefined);
-    } catch (err) {
-      if (isLive(this.status_)) this.finishAfterStreamEnd(err);
-    } finally {
-      await this.stopProcess(this.deps.exitGraceMs);
+  private onBackendEvent(event: BackendEvent): void {
+    switch (event.type) {
+      case "init":
+        this.onInit(event.conversationId);
+        return;
+      case "text":
+        if (event.text.trim()) {
+          this.lastText = event.text;
+          this.appendOutput("text", event.text);
+        }
+        return;
+      case "tool_use":
+        this.appendOutput("tool_use", summarizeToolInput(event.tool, event.input), event.tool);
+        return;
+      case "tool_result":
+        if (event.isError) this.appendOutput("tool_error", event.text);
+        return;
+      case "turn_result":
+        this.onTurnResult(event.costUsd, event.outcome, event.inputIds);
+        return;
+      case "permission_request":
+        this.onPermissionRequest(event);
+        return;
+      case "process":
+        this.onProcess(event);
+        return;
+      default: {
+        const never: never = event;
+        return never;
+      }
     }
   }
 
-  private finishAfterStreamEnd(err: unknown): void {
-    // The host went away (a node disconnected): not Claude Code's failure, and resumable.
-    const lost = this.child?.lost;
-    if (lost) {
-      this.finish({ kind: "host_lost", host: lost });
-      return;
-    }
-    if (err === undefined) {
-      this.finish({ kind: "done" });
-      return;
-    }
-    const stderr = this.stderrTail.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
-    const message = errorMessage(err) + (stderr ? ` (stderr: ${stderr})` : "");
-    this.finish({ kind: "error", message: message.slice(0, 1000) });
-  }
-
-  private handle(message: SDKMessage): void {
-    switch (message.type) {
-      case "system":
-        if (message.subtype === "init") this.onInit(message.session_id);
+  private onProcess(event: Extract<BackendEvent, { type: "process" }>): void {
+    switch (event.state) {
+      case "spawned":
+        this.pid_ = event.pid;
+        this.deps.emit({ type: "process", session: this.snapshot(), pid: event.pid, running: true, tree: event.tree });
         return;
-      case "assistant":
-        this.onAssistant(message.message.content);
+      case "exited":
+        if (!isLive(this.status_)) return;
+        // The host went away (a node disconnected): not the agent's failure, and resumable.
+        if (event.lost) this.finish({ kind: "host_lost", host: event.lost });
+        else if (event.error === undefined) this.finish({ kind: "done" });
+        else this.finish({ kind: "error", message: event.error.slice(0, 1000) });
         return;
-      case "user":
-        this.onUser(message.message.content);
+      case "gone":
+        this.deps.emit({ type: "process", session: this.snapshot(), pid: event.pid, running: false, tree: event.tree });
         return;
-      case "result":
-        this.onResult(message);
-        return;
-      default:
-        return;
+      default: {
+        const never: never = event;
+        return never;
+      }
     }
   }
 
-  private onInit(claudeSessionId: string): void {
-    if (claudeSessionId && claudeSessionId !== this.claudeSessionId_) {
-      this.claudeSessionId_ = claudeSessionId;
-      this.deps.emit({ type: "claude_session", session: this.snapshot(), claudeSessionId });
+  private onInit(conversationId: string): void {
+    if (conversationId && conversationId !== this.conversationId_) {
+      this.conversationId_ = conversationId;
+      this.deps.emit({ type: "claude_session", session: this.snapshot(), claudeSessionId: conversationId });
     }
     if (this.status_ === "starting") {
       this.status_ = "running";
@@ -533,68 +439,49 @@ export class Session<TOwner> {
     }
   }
 
-  private onAssistant(content: unknown): void {
-    if (!Array.isArray(content)) return;
-    for (const block of content as ReadonlyArray<Record<string, unknown>>) {
-      if (block.type === "text" && typeof block.text === "string" && block.text.trim()) {
-        this.lastText = block.text;
-        this.appendOutput("text", block.text);
-      } else if (block.type === "tool_use" && typeof block.name === "string") {
-        this.appendOutput("tool_use", summarizeToolInput(block.name, block.input), block.name);
-      }
-    }
-  }
-
-  private onUser(content: unknown): void {
-    if (!Array.isArray(content)) return;
-    for (const block of content as ReadonlyArray<Record<string, unknown>>) {
-      if (block.type === "tool_result" && block.is_error === true) {
-        this.appendOutput("tool_error", toolResultText(block.content));
-      }
-    }
-  }
-
-  private onResult(result: SDKResultMessage): void {
+  private onTurnResult(totalCostUsd: number, outcome: TurnOutcome, inputIds: readonly string[]): void {
     this.turns_++;
     const baseline = this.init.resume?.costUsd ?? 0;
-    this.costUsd_ = Math.max(0, result.total_cost_usd - (result.total_cost_usd >= baseline ? baseline : 0));
-    for (const uuid of result.user_message_uuids ?? (result.user_message_uuid ? [result.user_message_uuid] : [])) {
-      this.pendingTurns.delete(uuid);
-    }
-    const interrupted = this.interruptRequested;
-    this.interruptRequested = false;
+    this.costUsd_ = Math.max(0, totalCostUsd - (totalCostUsd >= baseline ? baseline : 0));
+    for (const id of inputIds) this.pendingTurns.delete(id);
 
-    if (result.subtype === "success" && !result.is_error) {
-      this.lastResult_ = result.result;
-      this.appendOutput("result", result.result || "(no text)");
-      if (!this.init.multiTurn) {
-        this.finish({ kind: "done" });
+    switch (outcome.kind) {
+      case "success":
+        this.lastResult_ = outcome.text;
+        this.appendOutput("result", outcome.text || "(no text)");
+        if (!this.init.multiTurn) {
+          this.finish({ kind: "done" });
+          return;
+        }
+        this.enterWaitingUnlessMoreQueued(false);
         return;
+      case "budget":
+        this.finish({ kind: "budget", limitUsd: this.init.maxBudgetUsd });
+        return;
+      case "max_turns":
+        this.finish({ kind: "max_turns" });
+        return;
+      case "api_error":
+        this.lastResult_ = outcome.message;
+        this.finish({ kind: "api_error", message: outcome.message.slice(0, 1000), httpStatus: outcome.httpStatus });
+        return;
+      case "interrupted":
+        this.appendOutput("result", "(turn interrupted)");
+        this.enterWaitingUnlessMoreQueued(true);
+        return;
+      case "error":
+        this.finish({ kind: "error", message: outcome.message.slice(0, 1000) });
+        return;
+      default: {
+        const never: never = outcome;
+        return never;
       }
-      this.enterWaitingUnlessMoreQueued(false);
-      return;
-    }
-    if (result.subtype === "error_max_budget_usd") {
-      this.finish({ kind: "budget", limitUsd: this.init.maxBudgetUsd });
-    } else if (result.subtype === "error_max_turns") {
-      this.finish({ kind: "max_turns" });
-    } else if (result.subtype === "success") {
-      // An API error: the CLI reports it as a "successful" result flagged is_error.
-      const text = result.result || "the API returned an error";
-      this.lastResult_ = text;
-      this.finish({ kind: "api_error", message: text.slice(0, 1000), httpStatus: result.api_error_status ?? undefined });
-    } else if (interrupted) {
-      this.appendOutput("result", "(turn interrupted)");
-      this.enterWaitingUnlessMoreQueued(true);
-    } else {
-      const detail = result.errors.join("; ") || result.subtype;
-      this.finish({ kind: "error", message: detail.slice(0, 1000) });
     }
   }
 
   private enterWaitingUnlessMoreQueued(interrupted: boolean): void {
     if (this.pendingTurns.size > 0 && !interrupted) {
-      this.startTurnTimer(); // the CLI goes straight on with the next message: a new turn
+      this.startTurnTimer(); // the agent goes straight on with the next message: a new turn
       return;
     }
     this.cancelTurnTimer();
@@ -607,7 +494,7 @@ export class Session<TOwner> {
       this.idleTimer = this.deps.clock.setTimer(idleMs, () => {
         if (this.status_ === "waiting") {
           this.finish({ kind: "idle", idleMs });
-          void this.stopProcess(this.deps.exitGraceMs);
+          void this.conversation?.stop(this.deps.exitGraceMs);
         }
       });
     }
@@ -627,24 +514,20 @@ export class Session<TOwner> {
     this.endedAt_ = this.deps.clock.now();
     this.cancelIdleTimer();
     this.cancelTurnTimer();
-    this.input.close();
+    this.conversation?.endInput();
     for (const p of [...this.pending.values()]) {
-      this.settle(p, { behavior: "deny", message: "The session ended before anyone answered." }, "cancelled", "session end", undefined, false);
+      this.settle(p, { behavior: "deny", message: "The session ended before anyone answered.", interrupt: false }, "cancelled", "session end", undefined, false);
     }
     this.deps.logger.info(`session ${this.id} ${status} (${reasonText(reason)})`);
     this.deps.emit({ type: "ended", session: this.snapshot(), status, reason });
   }
 
   /** Before every tool call, whatever the mode: the operator's deny rules, each block audited. */
-  private readonly preToolUse: HookCallback = (input) => {
-    if (input.hook_event_name !== "PreToolUse") return Promise.resolve({});
-    const toolInput = typeof input.tool_input === "object" && input.tool_input !== null ? (input.tool_input as Record<string, unknown>) : {};
-    const verdict = this.deps.permissionPolicy?.denies(input.tool_name, toolInput, { workdir: this.init.workdir });
-    if (!verdict) return Promise.resolve({});
-    this.recordPolicy(verdict, "tool", input.tool_name, summarizeToolInput(input.tool_name, toolInput));
-    return Promise.resolve({
-      hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision: "deny", permissionDecisionReason: denialMessage(verdict) },
-    });
+  private readonly checkTool = (tool: string, input: Record<string, unknown>): string | undefined => {
+    const verdict = this.deps.permissionPolicy?.denies(tool, input, { workdir: this.init.workdir });
+    if (!verdict) return undefined;
+    this.recordPolicy(verdict, "tool", tool, summarizeToolInput(tool, input));
+    return denialMessage(verdict);
   };
 
   private recordPolicy(verdict: PolicyVerdict, kind: PermissionRequest["kind"], tool: string, summary: string): void {
@@ -660,15 +543,20 @@ export class Session<TOwner> {
     });
   }
 
-  /** The SDK's permission callback: policy first, then a pending request people answer. */
-  private readonly canUseTool: CanUseTool = (tool, input, options) => {
-    const described = describeRequest(tool, input, options.suggestions, this.lastText);
+  /** The agent asks: policy first, then a pending request people answer. */
+  private onPermissionRequest(event: Extract<BackendEvent, { type: "permission_request" }>): void {
+    const { tool, input } = event;
+    const described = describeRequest(tool, input, event.sessionScope, this.lastText);
     const verdict = described.kind === "tool" ? this.deps.permissionPolicy?.evaluate(tool, input, { workdir: this.init.workdir }) : undefined;
     if (verdict && verdict.decision !== "ask") {
       this.recordPolicy(verdict, described.kind, tool, described.summary);
-      return Promise.resolve(verdict.decision === "allow" ? { behavior: "allow", updatedInput: input } : { behavior: "deny", message: denialMessage(verdict) });
+      event.decide(verdict.decision === "allow" ? { behavior: "allow", updatedInput: input, forSession: false } : { behavior: "deny", message: denialMessage(verdict), interrupt: false });
+      return;
     }
-    if (!isLive(this.status_)) return Promise.resolve({ behavior: "deny", message: "The session has ended." });
+    if (!isLive(this.status_)) {
+      event.decide({ behavior: "deny", message: "The session has ended.", interrupt: false });
+      return;
+    }
     const now = this.deps.clock.now();
     const request: PermissionRequest = {
       id: this.deps.newRequestId(),
@@ -678,32 +566,30 @@ export class Session<TOwner> {
       createdAt: now,
       expiresAt: now + this.deps.permissionTimeoutMs,
     };
-    return new Promise<PermissionResult>((resolve) => {
-      const p: PendingPermission = { request, input, suggestions: options.suggestions, resolve, timer: undefined };
-      this.pending.set(request.id, p);
-      const minutes = Math.round(this.deps.permissionTimeoutMs / 60_000);
-      p.timer = this.deps.clock.setTimer(this.deps.permissionTimeoutMs, () => {
-        const message = `Nobody answered this request within ${minutes} minute(s), so it was denied. Do not retry it: say what you needed and wait for the user.`;
-        if (this.pending.get(request.id) === p) this.settle(p, { behavior: "deny", message }, "expired", "timeout", undefined);
-      });
-      // An interrupt or a kill aborts the call: nobody needs to answer any more.
-      options.signal.addEventListener("abort", () => {
-        if (this.pending.get(request.id) === p) this.settle(p, { behavior: "deny", message: "Interrupted." }, "cancelled", "interrupt", undefined);
-      });
-      this.cancelIdleTimer();
-      this.status_ = "waiting";
-      // The notice shows a long command's head and tail; the whole of it is readable here.
-      if (request.fullText !== undefined) this.appendOutput("permission", `request ${request.id} asks to run this ${request.fullText.length}-character command:\n${request.fullText}`, tool);
-      this.deps.emit({ type: "permission_request", session: this.snapshot(), request });
+    const p: PendingPermission = { request, input, canAllowForSession: event.canAllowForSession, decide: event.decide, timer: undefined };
+    this.pending.set(request.id, p);
+    const minutes = Math.round(this.deps.permissionTimeoutMs / 60_000);
+    p.timer = this.deps.clock.setTimer(this.deps.permissionTimeoutMs, () => {
+      const message = `Nobody answered this request within ${minutes} minute(s), so it was denied. Do not retry it: say what you needed and wait for the user.`;
+      if (this.pending.get(request.id) === p) this.settle(p, { behavior: "deny", message, interrupt: false }, "expired", "timeout", undefined);
     });
-  };
+    // An interrupt or a kill aborts the call: nobody needs to answer any more.
+    event.signal.addEventListener("abort", () => {
+      if (this.pending.get(request.id) === p) this.settle(p, { behavior: "deny", message: "Interrupted.", interrupt: false }, "cancelled", "interrupt", undefined);
+    });
+    this.cancelIdleTimer();
+    this.status_ = "waiting";
+    // The notice shows a long command's head and tail; the whole of it is readable here.
+    if (request.fullText !== undefined) this.appendOutput("permission", `request ${request.id} asks to run this ${request.fullText.length}-character command:\n${request.fullText}`, tool);
+    this.deps.emit({ type: "permission_request", session: this.snapshot(), request });
+  }
 
-  private settle(p: PendingPermission, result: PermissionResult, outcome: PermissionOutcome, by: string, note: string | undefined, resume = true): PermissionRecord {
+  private settle(p: PendingPermission, decision: PermissionDecision, outcome: PermissionOutcome, by: string, note: string | undefined, resume = true): PermissionRecord {
     this.pending.delete(p.request.id);
     p.timer?.cancel();
     const record = this.record({ requestId: p.request.id, kind: p.request.kind, tool: p.request.tool, summary: p.request.summary, outcome, by, note });
     if (resume && this.pending.size === 0 && this.status_ === "waiting") this.status_ = "running";
-    p.resolve(result);
+    p.decide(decision);
     return record;
   }
 
@@ -715,7 +601,7 @@ export class Session<TOwner> {
   }
 
   /**
-   * Bounds the turn that starts now. The clock runs on while Claude Code waits for a permission
+   * Bounds the turn that starts now. The clock runs on while the agent waits for a permission
    * answer (that wait has its own, shorter, bound by default).
    */
   private startTurnTimer(): void {
@@ -727,7 +613,7 @@ export class Session<TOwner> {
       if (this.status_ !== "running" && this.status_ !== "starting" && !(this.status_ === "waiting" && this.pending.size > 0)) return;
       this.deps.logger.warn(`session ${this.id}: turn ran over ${Math.round(ms / 60_000)} min without a result; stopping it`);
       this.finish({ kind: "turn_timeout", minutes: Math.round((ms / 60_000) * 100) / 100 });
-      void this.stopProcess(0);
+      void this.conversation?.stop(0);
     });
   }
 
@@ -740,57 +626,6 @@ export class Session<TOwner> {
     this.idleTimer?.cancel();
     this.idleTimer = undefined;
   }
-
-  /** Makes sure the CLI is gone, then everything it started (every end of a session comes here). */
-  private async stopProcess(graceMs: number): Promise<void> {
-    await this.stopCli(graceMs);
-    this.treeEnded ??= this.endTree();
-    await this.treeEnded;
-  }
-
-  /**
-   * Ends what the session started and is still running: background jobs of its Bash commands left
-   * the CLI's group and tree, but carry its marker. The exit is reported once they are gone, so
-   * the store keeps the marker for the restart's sweep until then.
-   */
-  private async endTree(): Promise<void> {
-    const tree = this.tree;
-    const pid = this.child?.pid;
-    if (!tree || pid === undefined) return;
-    try {
-      const report = await endProcessTrees([tree], { table: this.deps.processTable });
-      if (report.ended.length) {
-        this.deps.logger.info(`session ${this.id}: ended ${report.ended.length} process(es) it left running: pids ${report.ended.join(", ")}`);
-      }
-      if (report.survivors.length) this.deps.logger.warn(`session ${this.id}: processes ${report.survivors.join(", ")} survived SIGKILL`);
-    } catch (err) {
-      this.deps.logger.warn(`session ${this.id}: could not look for the processes it started: ${errorMessage(err)}`);
-    }
-    this.deps.emit({ type: "process", session: this.snapshot(), pid, running: false, tree });
-  }
-
-  /**
-   * Makes sure the CLI process is gone. Graceful (graceMs > 0): input closed, then the query
-   * closed after graceMs. Forced (graceMs = 0, a kill): the query closed and SIGTERM at once.
-   * SIGKILL follows when the process outlives the bound. Signals go to the CLI's whole process
-   * group while the CLI (its leader) is there, so the group's id cannot belong to anyone else.
-   */
-  private async stopCli(graceMs: number): Promise<void> {
-    this.input.close();
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) {
-      this.query?.close();
-      return;
-    }
-    if (graceMs > 0 && (await withTimeout(this.childExit, graceMs))) return;
-    this.query?.close();
-    if (graceMs > 0 && (await withTimeout(this.childExit, 2000))) return;
-    signalGroup(child, "SIGTERM");
-    if (await withTimeout(this.childExit, 3000)) return;
-    this.deps.logger.warn(`session ${this.id}: Claude Code (pid ${child.pid}) ignored SIGTERM; sending SIGKILL`);
-    signalGroup(child, "SIGKILL");
-    await withTimeout(this.childExit, 5000);
-  }
 }
 
 function denialMessage(verdict: PolicyVerdict): string {
@@ -798,47 +633,6 @@ function denialMessage(verdict: PolicyVerdict): string {
   return `Denied by ${why}${verdict.reason ? `: ${verdict.reason}` : ""}. Do not retry this; find another way or ask the user.`;
 }
 
-/** Signals the child's process group (it leads one: spawned detached), or the child alone if that fails. */
-function signalGroup(child: HostedProcess, sig: NodeJS.Signals): void {
-  if (child.pid !== undefined && child.exitCode === null && !child.signalCode) {
-    try {
-      process.kill(-child.pid, sig);
-      return;
-    } catch {
-      // no group (already gone): fall back to the child itself
-    }
-  }
-  child.kill(sig);
-}
-
-function toolResultText(content: unknown): string {
-  if (typeof content === "string") return firstLine(content);
-  if (Array.isArray(content)) {
-    for (const part of content as ReadonlyArray<Record<string, unknown>>) {
-      if (part.type === "text" && typeof part.text === "string") return firstLine(part.text);
-    }
-  }
-  return "tool error";
-}
-
-function firstLine(text: string): string {
-  const line = text.trim().split("\n")[0] ?? "";
-  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
-}
-
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-/** True if the promise settled within ms. */
-async function withTimeout(p: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([p.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -158,7 +158,10 @@ export interface SessionSnapshot<TOwner> {
   permissionMode: PermissionMode;
   maxBudgetUsd: number | undefined;
   multiTurn: boolean;
+  /** The conversation's ref as the backend reports it: kept under this name for compatibility (Claude Code's session UUID). */
   claudeSessionId: string | undefined;
+  /** Which backend runs the session, and its ref of the conversation (undefined until reported). */
+  backend: { kind: string; ref: string | undefined };
   resumedFrom: { sessionId: string | undefined; claudeSessionId: string; fork: boolean } | undefined;
   owner: TOwner;
   pid: number | undefined;

@@ -251,7 +251,7 @@ export class Notifier {
     if (minutes <= 0) return;
     const timer = setTimeout(() => {
       this.longRunTimers.delete(s.id);
-      const now = this.opts.engine.find(s.id)?.snapshot();
+      const now = this.opts.engine.find(s.id);
       if (!now || (now.status !== "running" && now.status !== "starting")) return;
       if (this.opts.foreground.watchers(s.id).length > 0) return; // someone is watching it live
       this.notify(now, longRunningNotice(now), "long-running", `${s.id}:long-running`);

@@ -1,12 +1,12 @@
 // The authorization matrix, cell by cell, through the real surfaces (tools, chat commands, RPC)
-// over the real operations and engine (the SDK's query faked at the process boundary): who may
+// over the real operations and engine (the agent backend replaced by the in-memory one): who may
 // list, read, answer, approve, kill and count which session. The gateway's scope checks are
 // asserted here by the declared scopes and refused for real in test/e2e/surfaces.e2e.test.ts.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { fakeQuery } from "../../test/support/fake-query.ts";
+import { memoryBackend } from "../../test/support/memory-backend.ts";
 import { DEFAULT_CONFIG, type PluginConfig } from "../config.ts";
 import { SessionEngine, silentLogger, type SessionEvent } from "../engine/index.ts";
 import { COMMANDS, runCommand, type CommandContext } from "../surfaces/commands.ts";
@@ -40,7 +40,7 @@ function build(over: Partial<PluginConfig> = {}): void {
   // Every turn asks permission first, then costs what its prompt says ("cost=12.5"), so the
   // request, the output and the stats all have something to show.
   engine = new SessionEngine<Owner>({
-    queryFn: fakeQuery((prompt) => ({ ask: { tool: "Bash", input: { command: "npm test" } }, costUsd: Number(/cost=([\d.]+)/.exec(prompt)?.[1] ?? "0.01") })),
+    backend: memoryBackend((prompt) => ({ ask: { tool: "Bash", input: { command: "npm test" } }, costUsd: Number(/cost=([\d.]+)/.exec(prompt)?.[1] ?? "0.01") })),
     defaultWorkdir: dir,
     baseEnv: { PATH: process.env.PATH },
     isRoot: () => false,
@@ -197,10 +197,10 @@ describe("the authorization matrix: caller × operation × surface", () => {
           await engine.answerRequest(target.request, { kind: "allow", scope: "once" }, "setup");
           await waitForEvent((e) => e.type === "waiting" && e.session.id === target.id, "the paid turn");
         }
-        const before = engine.snapshot(target.id);
+        const before = engine.get(target.id);
         const allowed = await row.surface().run(op, target);
         expect(allowed).toBe(expected);
-        const after = engine.snapshot(target.id);
+        const after = engine.get(target.id);
         if (!expected) {
           // Nothing changed: still live, the request still pending, nothing sent.
           expect(after.status).toBe(before.status);
@@ -214,7 +214,7 @@ describe("the authorization matrix: caller × operation × surface", () => {
 
   it("the wake reaches the launching agent in the launching conversation, where its tools see the session", async () => {
     const target = await aliceSession();
-    const owner = engine.snapshot(target.id).owner;
+    const owner = engine.get(target.id).owner;
     // The notifier wakes {agentId, sessionKey} of the owner: that turn's tools run with this context.
     expect(owner).toMatchObject({ agentId: "main", sessionKey: HERE, origin: "tool" });
     const woken = toolSurface("the woken agent", { agentId: owner.agentId, sessionKey: owner.sessionKey });

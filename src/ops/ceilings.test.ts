@@ -1,11 +1,11 @@
 // The operator's ceilings and the workdir boundary, through the operations over the real engine
-// (the SDK's query faked at the process boundary): budget per launch, budget per agent per day,
+// (the agent backend replaced by the in-memory one): budget per launch, budget per agent per day,
 // wall clock per turn, and workdirs by real path.
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { fakeQuery, type FakeTurnScript } from "../../test/support/fake-query.ts";
+import { memoryBackend, type MemoryTurn } from "../../test/support/memory-backend.ts";
 import { DEFAULT_CONFIG, parseConfig, type PluginConfig } from "../config.ts";
 import { SessionEngine, silentLogger, type SessionEvent } from "../engine/index.ts";
 import { Delivery } from "../notify/delivery.ts";
@@ -23,10 +23,10 @@ const events: SessionEvent<Owner>[] = [];
 const agent = (agentId = "main"): Caller => ({ kind: "agent", agentId, sessionKey: `agent:${agentId}:c1`, route: undefined });
 const rpc: Caller = { kind: "operator", origin: "rpc", label: "operator (RPC)", agentId: undefined, sessionKey: undefined, route: undefined };
 
-function build(over: Partial<PluginConfig>, script: (prompt: string) => FakeTurnScript = () => ({}), maxTurnMs = 0): void {
+function build(over: Partial<PluginConfig>, script: (prompt: string) => MemoryTurn = () => ({}), maxTurnMs = 0): void {
   const config: PluginConfig = { ...DEFAULT_CONFIG, skipSafetyChecks: true, maxSessions: 20, ...over };
   engine = new SessionEngine<Owner>({
-    queryFn: fakeQuery(script),
+    backend: memoryBackend(script),
     defaultWorkdir: root,
     baseEnv: { PATH: process.env.PATH },
     isRoot: () => false,
@@ -139,7 +139,7 @@ describe("maxSessionMinutes bounds a turn in wall-clock time", () => {
     const quick = await ops.launch(agent(), { prompt: "quick" });
     await waitForEvent((e) => e.type === "waiting" && e.session.id === quick.session.id, "the result");
     await new Promise((r) => setTimeout(r, 300));
-    expect(engine.snapshot(quick.session.id).status).toBe("waiting");
+    expect(engine.get(quick.session.id).status).toBe("waiting");
   });
 });
 

@@ -10,7 +10,7 @@ import { PassThrough } from "node:stream";
 import type { Options, Query, SDKUserMessage } from "@anthropic-ai/claude-agent-sdk";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../config.ts";
-import { SessionEngine, type HostedProcess, type ProcessHost } from "../engine/index.ts";
+import { claudeCodeBackend, SessionEngine, type HostedProcess, type ProcessHost } from "../engine/index.ts";
 import { NodeDirectory, type ListedNode } from "../nodes/directory.ts";
 import type { InfoParams, NodeInfo } from "../nodes/protocol.ts";
 import { ForegroundRegistry } from "./foreground.ts";
@@ -77,7 +77,7 @@ function setup() {
     },
   };
   const config = parseConfig({ skipSafetyChecks: true });
-  const engine: SessionEngine<Owner> = new SessionEngine<Owner>({ queryFn: query, isRoot: () => false, processHostFor: () => host, exitGraceMs: 10, ...Operations.engineHooks(config) });
+  const engine: SessionEngine<Owner> = new SessionEngine<Owner>({ backend: claudeCodeBackend({ queryFn: query }), isRoot: () => false, processHostFor: () => host, exitGraceMs: 10, ...Operations.engineHooks(config) });
   const ops = new Operations({ engine, config, foreground: new ForegroundRegistry(), nodes });
   return { ops, engine, nodes, asked, cwds, setSlots: (n: number) => (slots = n) };
 }
@@ -121,15 +121,15 @@ describe("a launch for a full node through the operations", () => {
     // A local launch does not wait behind the full node.
     expect((await ops.launch(person, { prompt: "here", workdir: "~" })).session.status).toBe("starting");
     await engine.kill(first.id, "test");
-    await engine.get(first.id).settled();
-    expect(engine.snapshot(session.id).status).toBe("starting");
+    await engine.settled(first.id);
+    expect(engine.get(session.id).status).toBe("starting");
 
     const third = (await ops.launch(person, { prompt: "third", node: "alpha", workdir: `${NODE_HOME}/c` })).session;
     expect(third.status).toBe("queued");
     // The node's operator raises nodeSlots: the directory's next report starts it.
     setSlots(2);
     engine.setNodeSlots("id-a", await nodes.slotsFor("id-a"));
-    expect(engine.snapshot(third.id).status).toBe("starting");
+    expect(engine.get(third.id).status).toBe("starting");
     expect(cwds).toEqual([`${NODE_HOME}/a`, `${NODE_HOME}/b`, `${NODE_HOME}/c`]);
     await engine.shutdown();
   });

@@ -7,7 +7,7 @@ import path from "node:path";
 import type { CanUseTool, Options, Query, SDKMessage, SDKUserMessage } from "@anthropic-ai/claude-agent-sdk";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { parseConfig, type PluginConfig } from "../config.ts";
-import { SessionEngine, type SessionEvent } from "../engine/index.ts";
+import { claudeCodeBackend, SessionEngine, type SessionEvent } from "../engine/index.ts";
 import { ForegroundRegistry } from "./foreground.ts";
 import { Operations } from "./operations.ts";
 import type { Caller, Owner } from "./types.ts";
@@ -38,7 +38,7 @@ let events: SessionEvent<Owner>[];
 
 function setup(raw: Record<string, unknown>): { ops: Operations; engine: SessionEngine<Owner>; config: PluginConfig } {
   const config = parseConfig({ skipSafetyChecks: true, ...raw });
-  const engine = new SessionEngine<Owner>({ queryFn: fakeQuery(seen), isRoot: () => false, ...Operations.engineHooks(config), defaultWorkdir: workdir });
+  const engine = new SessionEngine<Owner>({ backend: claudeCodeBackend({ queryFn: fakeQuery(seen) }), isRoot: () => false, ...Operations.engineHooks(config), defaultWorkdir: workdir });
   engine.subscribe((e) => events.push(e));
   return { ops: new Operations({ engine, config, foreground: new ForegroundRegistry() }), engine, config };
 }

@@ -217,7 +217,7 @@ export class Operations {
         config: this.config,
         worktrees: this.worktrees,
         checkWorkdir: Operations.engineHooks(this.config).checkWorkdir,
-        findOriginal: (ref) => this.engine.find(ref)?.snapshot() ?? this.stored?.findSnapshot(ref),
+        findOriginal: (ref) => this.engine.find(ref) ?? this.stored?.findSnapshot(ref),
       },
       input,
     );
@@ -357,7 +357,7 @@ export class Operations {
    */
   private async placeOnNode(input: LaunchInput): Promise<Placement | undefined> {
     if (input.resumeSessionId !== undefined) {
-      const past = this.engine.find(input.resumeSessionId)?.snapshot() ?? this.stored?.findSnapshot(input.resumeSessionId);
+      const past = this.engine.find(input.resumeSessionId) ?? this.stored?.findSnapshot(input.resumeSessionId);
       if (past?.node) {
         if (!this.nodes) throw new SessionError("UNAVAILABLE", `Session "${past.name}" ran on node ${past.node.name}, and this gateway has no node access.`);
         try {
@@ -427,7 +427,7 @@ export class Operations {
           : { kind: "allow", scope: input.decision === "allow_session" ? "session" : "once" };
     const record = this.engine.answerRequest(input.request, answer, by);
     this.autoResponds.set(session.id, count);
-    return { record, session: this.engine.find(session.id)?.snapshot() ?? session };
+    return { record, session: this.engine.find(session.id) ?? session };
   }
 
   /** Permission requests waiting for an answer on the sessions the caller may see. */
@@ -485,34 +485,35 @@ export class Operations {
   output(caller: Caller, raw: unknown): OutputResult {
     const input = parseOutputInput(raw);
     const target = this.visible(caller, input.session);
-    const live = this.engine.find(target.id);
-    const session = live ? this.engine.snapshot(target.id) : target;
-    const buffer = live?.output;
-    const inMemory = buffer !== undefined;
-    // The live buffer answers while it still holds what is asked; the durable transcript (longer,
-    // and kept after the session left memory or the gateway restarted) answers the rest.
+    const session = this.engine.find(target.id) ?? target;
+    const inMemory = session !== target;
+    // Memory answers while it still holds what is asked; the durable transcript (longer, and kept
+    // after the session left memory or the gateway restarted) answers the rest.
     if (input.since !== undefined) {
-      if (buffer && (input.since + 1 >= buffer.firstSeq || !this.transcripts)) {
-        const after = buffer.after(input.since).entries;
-        const entries = after.slice(0, input.limit);
-        return { session, entries, earlier: pageEarlier(entries, input.since), more: after.length - entries.length, source: "memory", inMemory };
+      const memory = this.engine.output(target.id, { since: input.since, limit: input.limit });
+      if (memory && (memory.missed === 0 || !this.transcripts)) {
+        const { entries } = memory;
+        return { session, entries, earlier: pageEarlier(entries, input.since), more: memory.more, source: "memory", inMemory };
       }
       if (this.transcripts) {
         const page = this.transcripts.page(target.id, { since: input.since, limit: input.limit });
         return { session, entries: page.entries, earlier: pageEarlier(page.entries, input.since), more: page.more, source: "transcript", inMemory };
       }
-    } else if (buffer && !input.full && (buffer.size >= input.lines || buffer.firstSeq === 1 || !this.transcripts)) {
-      const entries = buffer.tail(input.lines);
-      return { session, entries, earlier: (entries[0]?.seq ?? buffer.lastSeq + 1) - 1, more: 0, source: "memory", inMemory };
-    } else if (this.transcripts) {
+    }
+    const memory = input.since === undefined && !input.full ? this.engine.output(target.id, { last: input.lines }) : undefined;
+    if (memory && (memory.size >= input.lines || memory.firstSeq === 1 || !this.transcripts)) {
+      const { entries } = memory;
+      return { session, entries, earlier: (entries[0]?.seq ?? memory.lastSeq + 1) - 1, more: 0, source: "memory", inMemory };
+    } else if (input.since === undefined && this.transcripts) {
       const page = input.full ? this.transcripts.page(target.id, {}) : this.transcripts.tail(target.id, input.lines);
       if (page.entries.length > 0) {
         return { session, entries: page.entries, earlier: (page.entries[0]?.seq ?? 1) - 1, more: 0, source: "transcript", inMemory };
       }
     }
-    if (buffer) {
-      const entries = buffer.all();
-      return { session, entries, earlier: (entries[0]?.seq ?? buffer.lastSeq + 1) - 1, more: 0, source: "memory", inMemory };
+    const all = this.engine.output(target.id);
+    if (all) {
+      const { entries } = all;
+      return { session, entries, earlier: (entries[0]?.seq ?? all.lastSeq + 1) - 1, more: 0, source: "memory", inMemory };
     }
     return { session, entries: keptResult(target), earlier: Math.max(0, target.lastSeq - 1), more: 0, source: "result", inMemory };
   }
@@ -521,12 +522,13 @@ export class Operations {
   transcript(caller: Caller, raw: unknown): TranscriptResult {
     const input = parseTranscriptInput(raw);
     const target = this.visible(caller, input.session);
-    const session = this.engine.find(target.id) ? this.engine.snapshot(target.id) : target;
+    const session = this.engine.find(target.id) ?? target;
+    const inMemory = session !== target;
     if (this.transcripts) {
       const page = this.transcripts.page(target.id, {});
-      if (page.entries.length > 0 || !this.engine.find(target.id)) return { session, format: input.format, entries: page.entries, dropped: page.dropped };
+      if (page.entries.length > 0 || !inMemory) return { session, format: input.format, entries: page.entries, dropped: page.dropped };
     }
-    const entries = this.engine.find(target.id)?.output.all() ?? keptResult(target);
+    const entries = this.engine.output(target.id)?.entries ?? keptResult(target);
     return { session, format: input.format, entries, dropped: (entries[0]?.seq ?? 1) - 1 };
   }
 
@@ -544,7 +546,7 @@ export class Operations {
         offset: input.offset,
       });
       // The store has every session; the engine's copy of a live one is fresher (cost, duration).
-      const sessions = page.sessions.map((s) => this.engine.find(s.id)?.snapshot() ?? s);
+      const sessions = page.sessions.map((s) => this.engine.find(s.id) ?? s);
       return { sessions, total: page.total, offset: input.offset, worktrees: worktreesOf(this.worktrees, sessions) };
     }
     const all = this.engine
@@ -562,7 +564,7 @@ export class Operations {
     const stats = this.engine.getStats();
     const top = stats.mostExpensive;
     if (!top || caller.kind === "operator") return stats;
-    const session = this.engine.find(top.id)?.snapshot() ?? this.stored?.findSnapshot(top.id);
+    const session = this.engine.find(top.id) ?? this.stored?.findSnapshot(top.id);
     return session && this.canSee(caller, session) ? stats : { ...stats, mostExpensive: undefined };
   }
 
@@ -570,9 +572,8 @@ export class Operations {
     const input = parseFgInput(raw);
     const route = this.requireRoute(caller, "foreground");
     const target = this.visible(caller, input.session);
-    const buffer = this.engine.find(target.id)?.output;
-    if (!buffer) return { session: target, entries: keptResult(target), missed: 0, skipped: 0, streaming: false };
-    const catchUp = buffer.after(this.foreground.lastSeen(route, target.id));
+    const catchUp = this.engine.output(target.id, { since: this.foreground.lastSeen(route, target.id) });
+    if (!catchUp) return { session: target, entries: keptResult(target), missed: 0, skipped: 0, streaming: false };
     const skipped = Math.max(0, catchUp.entries.length - input.lines);
     const entries = catchUp.entries.slice(skipped);
     this.foreground.markSeen(route, target.id, catchUp.lastSeq);
@@ -590,7 +591,7 @@ export class Operations {
       return { detached: [target] };
     }
     const ids = this.foreground.detach(route);
-    return { detached: ids.flatMap((id) => this.engine.find(id)?.snapshot() ?? []) };
+    return { detached: ids.flatMap((id) => this.engine.find(id) ?? []) };
   }
 
   /** Whether some conversation watches this session in the foreground. */
@@ -623,11 +624,11 @@ export class Operations {
 
   /** The session a ref names, if this caller may see it; otherwise NOT_FOUND (existence is not leaked). */
   private visible(caller: Caller, ref: string): Snapshot {
-    const session = this.engine.find(ref)?.snapshot() ?? this.stored?.findSnapshot(ref);
+    const session = this.engine.find(ref) ?? this.stored?.findSnapshot(ref);
     if (session && this.canSee(caller, session)) return session;
     // Operators get the engine's answer, which names known sessions; an agent must not learn the
     // names of other agents' sessions, so unknown and not-yours read the same.
-    if (caller.kind === "operator") return this.engine.get(ref).snapshot();
+    if (caller.kind === "operator") return this.engine.get(ref);
     throw new SessionError("NOT_FOUND", `No session of yours matches "${ref}". Use claude_sessions to list your sessions.`);
   }
 
@@ -642,7 +643,7 @@ export class Operations {
   }
 
   private assertResumable(caller: Caller, ref: string): void {
-    const found = this.engine.find(ref)?.snapshot() ?? this.stored?.findSnapshot(ref);
+    const found = this.engine.find(ref) ?? this.stored?.findSnapshot(ref);
     // A bare Claude session UUID we never ran may still be resumed; any other unknown ref is
     // answered like another agent's session, so the answer does not tell them apart.
     const refused = found ? !this.canSee(caller, found) : caller.kind === "agent" && !looksLikeUuid(ref.trim());

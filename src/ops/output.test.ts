@@ -9,7 +9,7 @@ import { parseConfig } from "../config.ts";
 import { SessionEngine } from "../engine/index.ts";
 import { EventLog } from "../../test/support/events.ts";
 import { openStore, recordEngine, type PluginStore } from "../store/index.ts";
-import { fakeQuery } from "../../test/support/fake-query.ts";
+import { memoryBackend } from "../../test/support/memory-backend.ts";
 import { sampleSnapshot } from "../../test/support/snapshots.ts";
 import { ForegroundRegistry } from "./foreground.ts";
 import { Operations } from "./operations.ts";
@@ -24,7 +24,7 @@ const running: Array<{ engine: SessionEngine<Owner>; stop: () => void }> = [];
 function boot(options: { retentionMs?: number; bufferEntries?: number } = {}) {
   const config = parseConfig({});
   const engine = new SessionEngine<Owner>({
-    queryFn: fakeQuery((prompt) => ({ texts: Array.from({ length: 5 }, (_, i) => `${prompt} part ${i + 1}`), result: `${prompt} done` })),
+    backend: memoryBackend((prompt) => ({ texts: Array.from({ length: 5 }, (_, i) => `${prompt} part ${i + 1}`), result: `${prompt} done` })),
     defaultWorkdir: dir,
     history: store.sessions,
     retentionMs: options.retentionMs,

@@ -117,11 +117,11 @@ export async function finishSession(
   const outcome = await asSessionError(() => manager.finish(record.id, input.action));
   // Merge and discard removed the folder: a session waiting there for input has nowhere left to run.
   if (outcome.removed) {
-    for (const s of inIt) if (deps.engine.find(s.id)?.snapshot().status === "waiting") await deps.engine.kill(s.id, `${by} (worktree ${outcome.record.state})`);
+    for (const s of inIt) if (deps.engine.find(s.id)?.status === "waiting") await deps.engine.kill(s.id, `${by} (worktree ${outcome.record.state})`);
   } else {
     await manager.refresh(record.id).catch((err: unknown) => deps.logger?.warn(`worktree ${record.id}: status refresh failed: ${String(err)}`));
   }
-  const session = deps.engine.find(target.id)?.snapshot() ?? target;
+  const session = deps.engine.find(target.id) ?? target;
   return { session, outcome: { ...outcome, record: manager.find(target.id, target.workdir) ?? outcome.record } };
 }
 

@@ -13,7 +13,7 @@ export type ClaudeProbe =
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** A variable, not a literal: the host fingerprints literal module references at every start (see engine/agent-sdk.ts). */
+/** A variable, not a literal: the host fingerprints literal module references at every start (see engine/backends/claude-code/agent-sdk.ts). */
 const AGENT_SDK_PACKAGE: string = "@anthropic-ai/claude-agent-sdk";
 
 /**

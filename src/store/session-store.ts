@@ -3,6 +3,7 @@
 // engine's history, for resume and name de-duplication beyond the sessions held in memory.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import {
+  CLAUDE_CODE_KIND,
   isLive,
   looksLikeUuid,
   type PastSession,
@@ -309,7 +310,9 @@ export class SessionStore<TOwner> implements SessionHistory {
 function parse<TOwner>(row: unknown): SessionSnapshot<TOwner> | undefined {
   if (!row) return undefined;
   try {
-    return JSON.parse((row as Row).data) as SessionSnapshot<TOwner>;
+    const s = JSON.parse((row as Row).data) as SessionSnapshot<TOwner>;
+    // Sessions stored before the backend was recorded all ran Claude Code.
+    return s.backend ? s : { ...s, backend: { kind: CLAUDE_CODE_KIND, ref: s.claudeSessionId } };
   } catch {
     return undefined;
   }

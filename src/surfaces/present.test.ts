@@ -19,6 +19,7 @@ function snapshot(over: Partial<Snapshot> = {}): Snapshot {
     maxBudgetUsd: 2,
     multiTurn: true,
     claudeSessionId: "0b3c1f9e-2a4d-4c5e-8f60-718293a4b5c6",
+    backend: { kind: "claude-code", ref: "0b3c1f9e-2a4d-4c5e-8f60-718293a4b5c6" },
     resumedFrom: undefined,
     owner: { agentId: "main", route: undefined, sessionKey: undefined, origin: "tool" },
     pid: 4242,

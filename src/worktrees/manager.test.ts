@@ -247,7 +247,7 @@ describe("merge", () => {
     expect(err.data?.conflicts).toEqual(["shared.txt"]);
     expect(readFileSync(path.join(repo, "shared.txt"), "utf8")).toBe("from a\n");
     expect(sh(repo, "status", "--porcelain")).toBe("");
-    expect(existsSync(path.join(sh(repo, "rev-parse", "--git-dir"), "MERGE_HEAD"))).toBe(false);
+    expect(existsSync(path.join(sh(repo, "rev-parse", "--absolute-git-dir"), "MERGE_HEAD"))).toBe(false);
     expect(readFileSync(path.join(b.workdir, "shared.txt"), "utf8")).toBe("from b\n");
     expect(sh(repo, "show", `${b.record.branch}:shared.txt`)).toBe("from b");
     const again = m.list().find((r) => r.id === b.record.id)!;

@@ -33,7 +33,7 @@ describe("engine through the real Claude Code CLI", () => {
     expect(ended.status).toBe("completed");
     expect(ended.reason).toEqual({ kind: "done" });
     expect(await readFile(target, "utf8")).toBe("hello from claude\n");
-    const out = f.engine.get(launched.id).output.all();
+    const out = f.engine.output(launched.id)!.entries;
     expect(out.map((e) => e.kind)).toEqual(["tool_use", "text", "result"]);
     expect(out[0]?.text).toBe(`Write — ${target}`);
     expect(ended.session.costUsd).toBeGreaterThan(0);
@@ -51,7 +51,7 @@ describe("engine through the real Claude Code CLI", () => {
       await f.engine.respond(s.id, msg);
       await next;
     }
-    const snap = f.engine.snapshot(s.id);
+    const snap = f.engine.get(s.id);
     expect(snap.status).toBe("waiting");
     expect(snap.turns).toBe(3);
     expect(snap.lastResult).toBe("three");
@@ -62,7 +62,7 @@ describe("engine through the real Claude Code CLI", () => {
     expect(third).toContain("turn-alpha");
     expect(third).toContain("turn-beta");
     expect(third).toContain("turn-gamma");
-    expect(f.engine.get(s.id).output.all().filter((e) => e.kind === "followup").map((e) => e.text)).toEqual(["turn-beta", "turn-gamma"]);
+    expect(f.engine.output(s.id)!.entries.filter((e) => e.kind === "followup").map((e) => e.text)).toEqual(["turn-beta", "turn-gamma"]);
   });
 
   it("interrupts a turn mid-stream, then carries on with a follow-up", async () => {
@@ -76,12 +76,12 @@ describe("engine through the real Claude Code CLI", () => {
     const w = await waiting;
     expect(w.type === "waiting" && w.interrupted).toBe(true);
     expect(Date.now() - started).toBeLessThan(8000); // the scripted stream alone lasts 10 s
-    expect(f.engine.snapshot(s.id).status).toBe("waiting");
+    expect(f.engine.get(s.id).status).toBe("waiting");
 
     const again = f.log.next((e) => isWaiting<Owner>(s.id)(e), 30_000, "waiting after follow-up");
     await f.engine.respond(s.id, "continue please");
     await again;
-    expect(f.engine.snapshot(s.id).lastResult).toBe("after the interrupt");
+    expect(f.engine.get(s.id).lastResult).toBe("after the interrupt");
     expect(allText(f.model.requests.at(-1)?.messages)).toContain("continue please");
   });
 
@@ -93,7 +93,7 @@ describe("engine through the real Claude Code CLI", () => {
     const done = f.log.next((e) => isWaiting<Owner>(s.id)(e) && e.type === "waiting" && !e.interrupted, 30_000, "waiting after redirect");
     await f.engine.respond(s.id, "do this instead", { interrupt: true });
     await done;
-    expect(f.engine.snapshot(s.id).lastResult).toBe("redirected");
+    expect(f.engine.get(s.id).lastResult).toBe("redirected");
     expect(f.log.ofType("responded", s.id)[0]?.interrupted).toBe(true);
   });
 
@@ -161,7 +161,7 @@ describe("engine through the real Claude Code CLI", () => {
     f.model.script({ type: "text", text: "slow ".repeat(100), chunks: 100, chunkDelayMs: 100 });
     const s = f.engine.launch({ prompt: "long work", owner });
     await f.model.waitForRequests(1, 30_000);
-    const pid = f.engine.snapshot(s.id).pid;
+    const pid = f.engine.get(s.id).pid;
     expect(pid).toBeTypeOf("number");
     expect(processExists(pid!)).toBe(true);
     const killed = await f.engine.kill(s.id, "test");
@@ -169,7 +169,7 @@ describe("engine through the real Claude Code CLI", () => {
     expect(killed.reason).toEqual({ kind: "killed", by: "test" });
     expect(processExists(pid!)).toBe(false);
     await expect(f.engine.kill(s.id, "test")).rejects.toMatchObject({ code: "ALREADY_FINISHED" });
-    await f.engine.get(s.id).settled();
+    await f.engine.settled(s.id);
     expect(f.log.ofType("ended", s.id)).toHaveLength(1);
     expect(f.engine.getStats().byStatus.killed).toBe(1);
   });
@@ -194,7 +194,7 @@ describe("engine through the real Claude Code CLI", () => {
     const lookAlike = spawn("sleep", ["601"], { env: { ...process.env, [tag.name]: tag.value }, stdio: "ignore", detached: true });
     try {
       await end(s.id);
-      await f.engine.get(s.id).settled();
+      await f.engine.settled(s.id);
       expect(pidsWithEnv(tag.entry)).toEqual([lookAlike.pid]);
     } finally {
       lookAlike.kill("SIGKILL");
@@ -210,8 +210,8 @@ describe("engine through the real Claude Code CLI", () => {
     const ended = await f.log.waitFor(isEnded(s.id), 30_000);
     expect(ended.status).toBe("completed");
     expect(ended.reason).toEqual({ kind: "idle", idleMs: 1500 });
-    await f.engine.get(s.id).settled();
-    const pid = f.engine.snapshot(s.id).pid;
+    await f.engine.settled(s.id);
+    const pid = f.engine.get(s.id).pid;
     expect(pid !== undefined && processExists(pid)).toBe(false);
   });
 

@@ -32,16 +32,16 @@ describe("permission requests through the real CLI", () => {
     const req = await f.log.waitFor(isRequest(s.id), 60_000, "permission request");
     expect(req.request).toMatchObject({ kind: "tool", tool: "Bash", summary: "Bash — touch perm-ok.txt" });
     expect(req.request.id).toMatch(/^r[a-z2-9]{4}$/);
-    expect(f.engine.snapshot(s.id)).toMatchObject({ status: "waiting", waitingFor: "permission" });
+    expect(f.engine.get(s.id)).toMatchObject({ status: "waiting", waitingFor: "permission" });
     expect(f.engine.findRequest(req.request.id).state).toBe("pending");
 
     const record = f.engine.answerRequest(req.request.id, { kind: "allow", scope: "once" }, "user alice");
     expect(record).toMatchObject({ outcome: "allowed", by: "user alice", tool: "Bash" });
     await f.log.waitFor(isWaiting(s.id), 60_000, "turn end");
     expect(await readFile(path.join(f.box.workdir, "perm-ok.txt"), "utf8")).toBe("");
-    expect(f.engine.snapshot(s.id).waitingFor).toBe("input");
+    expect(f.engine.get(s.id).waitingFor).toBe("input");
     // The decision is in the output log and answering again says how it ended.
-    expect(f.engine.get(s.id).output.all().some((e) => e.kind === "permission" && e.text.includes("allowed once by user alice"))).toBe(true);
+    expect(f.engine.output(s.id)!.entries.some((e) => e.kind === "permission" && e.text.includes("allowed once by user alice"))).toBe(true);
     expect(() => f.engine.answerRequest(req.request.id, { kind: "deny" }, "user bob")).toThrow(/already decided .* allowed once by user alice/);
     expect(() => f.engine.answerRequest("rzzzz", { kind: "deny" }, "x")).toThrow(/No permission request "rzzzz"/);
   });
@@ -146,12 +146,12 @@ describe("permission requests through the real CLI", () => {
     f.model.script({ type: "tool_use", name: "Bash", input: { command: "touch never.txt", description: "never" } });
     const s = f.engine.launch({ prompt: "go", permissionMode: "default", owner });
     const req = await f.log.waitFor(isRequest(s.id), 60_000, "request");
-    const pid = f.engine.snapshot(s.id).pid!;
+    const pid = f.engine.get(s.id).pid!;
     await f.engine.kill(s.id, "user alice");
     const decided = f.log.ofType("permission_decided", s.id).map((e) => e.record);
     expect(decided).toMatchObject([{ requestId: req.request.id, outcome: "cancelled" }]);
     expect(processExists(pid)).toBe(false);
-    expect(f.engine.snapshot(s.id)).toMatchObject({ status: "killed", pendingRequests: [] });
+    expect(f.engine.get(s.id)).toMatchObject({ status: "killed", pendingRequests: [] });
   });
 
   it("a deny rule blocks a Bash call in bypassPermissions (the hook), the block is audited and Claude is told", async () => {
@@ -195,7 +195,7 @@ describe("permission requests through the real CLI", () => {
     expect(req.request.detail).toMatch(/^touch long\.txt # a+\n… \d+ characters not shown \(the whole command is in the session's output\) …\nb+ THE-END$/);
     expect(req.request.fullText).toBe(command);
     expect(req.request.sessionScope).toBeUndefined();
-    expect(f.engine.get(s.id).output.all().some((e) => e.kind === "permission" && e.text.endsWith(command))).toBe(true);
+    expect(f.engine.output(s.id)!.entries.some((e) => e.kind === "permission" && e.text.endsWith(command))).toBe(true);
     expect(() => f.engine.answerRequest(req.request.id, { kind: "allow", scope: "session" }, "user alice")).toThrow(/over 4 KiB: it can be allowed once only/);
     f.engine.answerRequest(req.request.id, { kind: "allow", scope: "once" }, "user alice");
     await f.log.waitFor(isWaiting(s.id), 60_000, "turn end");

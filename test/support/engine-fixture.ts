@@ -14,11 +14,11 @@ export interface EngineFixture<TOwner> {
   readonly engine: SessionEngine<TOwner>;
   readonly log: EventLog<TOwner>;
   /** Builds this test's engine (sandbox env, its workdir by default) over `defaults` and `options`. */
-  make(options?: EngineOptions): SessionEngine<TOwner>;
+  make(options?: EngineOptions<TOwner>): SessionEngine<TOwner>;
 }
 
 /** Registers beforeEach/afterEach hooks in the calling file; read the fields inside tests only. */
-export function useEngineFixture<TOwner>(defaults: EngineOptions = {}): EngineFixture<TOwner> {
+export function useEngineFixture<TOwner>(defaults: EngineOptions<TOwner> = {}): EngineFixture<TOwner> {
   let model: OfflineModel | undefined;
   let box: Sandbox | undefined;
   let engine: SessionEngine<TOwner> | undefined;

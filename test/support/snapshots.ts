@@ -28,5 +28,7 @@ export function sampleSnapshot<TOwner>(owner: TOwner, over: Partial<SessionSnaps
     waitingFor: undefined,
     pendingRequests: [],
     ...over,
+    // As the store reads it: the backend's ref is the Claude session id unless the test says otherwise.
+    backend: over.backend ?? { kind: "claude-code", ref: over.claudeSessionId },
   };
 }

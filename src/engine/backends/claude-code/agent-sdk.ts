@@ -1,7 +1,10 @@
 // The Agent SDK's query(), imported at the first launch: the SDK takes ~0.3–0.5 s and ~7 MB of
 // heap to import (docs/architecture.md, "Boot cost"), which a gateway should not pay at plugin
 // load, nor at all while no session runs.
-import type { QueryFunction } from "./session.ts";
+import type { Options, Query, SDKUserMessage } from "@anthropic-ai/claude-agent-sdk";
+
+/** The SDK's query() as the backend calls it (tests pass a stand-in at this process boundary). */
+export type QueryFunction = (params: { prompt: AsyncIterable<SDKUserMessage>; options: Options }) => Query;
 
 /**
  * Not a literal in the import() below, on purpose: before it runs a plugin, OpenClaw fingerprints
