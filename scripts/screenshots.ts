@@ -21,7 +21,15 @@ function say(message: string): void {
   process.stderr.write(`[screenshots] ${message}\n`);
 }
 
+// The Control UI's community invitation card is not part of what the pictures show. It is hidden in
+// this browser only: dismissing it would save a preference in the gateway's config.
+const HIDE_INVITE = `(() => {
+  const card = document.querySelector('[aria-label="Join the OpenClaw community on Discord"]');
+  if (card instanceof HTMLElement) card.style.display = "none";
+})()`;
+
 async function shoot(page: Page, name: string): Promise<void> {
+  await page.evaluate(HIDE_INVITE);
   const file = path.join(IMAGES, name);
   await page.screenshot({ path: file });
   say(`wrote docs/images/${name}`);
@@ -34,6 +42,7 @@ const lock = await acquireLock("screenshots", 1_800_000);
 const root = mkdtempSync(path.join(tmpdir(), "screenshots-"));
 let demo: DemoRun | undefined;
 let browser: Browser | undefined;
+let current: Page | undefined;
 try {
   const home = path.join(root, "home");
   // Under the home, so the page shows `~/demo/workdir` instead of a machine's temp path.
@@ -41,6 +50,7 @@ try {
   say(`npm start is up at ${demo.address}`);
   browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 }, colorScheme: "light" });
+  current = page;
   await page.goto(demo.signInUrl);
   await page.getByRole("textbox", { name: "Chat composer" }).waitFor({ timeout: 90_000 });
   await openClaudeCodePage(page);
@@ -70,6 +80,12 @@ try {
   await page.getByRole("tab", { name: "Costs" }).click();
   await page.getByRole("img", { name: /Cost per day and per model/ }).waitFor({ timeout: 15_000 });
   await shoot(page, "control-ui-costs.png");
+} catch (err) {
+  // What the browser showed when it failed, to see why.
+  const file = path.join(REPO_ROOT, "test-output", "screenshots-failed.png");
+  mkdirSync(path.dirname(file), { recursive: true });
+  await current?.screenshot({ path: file }).then(() => say(`the page when it failed: ${file}`), () => undefined);
+  throw err;
 } finally {
   await browser?.close().catch(() => undefined);
   await demo?.stop().catch(() => undefined);

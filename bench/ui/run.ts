@@ -9,6 +9,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import type { Browser, Page } from "playwright-core";
 import type { SessionSnapshot } from "../../src/engine/index.ts";
@@ -109,17 +110,37 @@ async function watch(page: Page): Promise<void> {
 async function want(page: Page, marker: string): Promise<void> {
   await page.evaluate(`window.__benchWant.push(${JSON.stringify(marker)})`);
 }
+/** The page's time (Date.now) when `marker` first showed; the page records it, this only waits for it. */
 async function seenAt(page: Page, marker: string, timeoutMs: number): Promise<number> {
-  const handle = await page.waitForFunction(`window.__benchSeen[${JSON.stringify(marker)}]`, undefined, { timeout: timeoutMs, polling: 20 });
-  return Number(await handle.jsonValue());
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const at = await page.evaluate(`window.__benchSeen[${JSON.stringify(marker)}] ?? null`);
+    if (typeof at === "number") return at;
+    if (Date.now() > deadline) throw new Error(`${marker} never showed within ${timeoutMs} ms`);
+    await sleep(20);
+  }
 }
 
-/** Opens `url` afresh and times navigation start → `ready` true (checked every frame), in the page's own clock. */
+/**
+ * Opens `url` afresh and times navigation start → `ready` true, checked every frame, in the page's
+ * own clock. (The Control UI's CSP forbids eval, so no string predicates for waitForFunction.)
+ */
 async function firstRender(page: Page, url: string, ready: string, timeoutMs: number): Promise<number> {
   await page.goto("about:blank");
   await page.goto(url, { waitUntil: "commit" });
-  await page.waitForFunction(ready, undefined, { timeout: timeoutMs, polling: "raf" });
-  return Number(await page.evaluate("performance.now()"));
+  const probe = `new Promise((resolve, reject) => {
+    const stop = performance.now() + ${timeoutMs};
+    const tick = () => { if (${ready}) resolve(performance.now()); else if (performance.now() > stop) reject(new Error("not ready")); else requestAnimationFrame(tick); };
+    tick();
+  })`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return Number(await page.evaluate(probe));
+    } catch (err) {
+      // The document can still be replaced right after commit; probe the new one.
+      if (attempt >= 5 || !/context was destroyed|navigat/i.test(String(err))) throw err;
+    }
+  }
 }
 
 async function pluginLatency(page: Page, gw: GatewayWsClient, demo: DemoRun): Promise<{ engineToVisible: number[]; sendToVisible: number[]; otherEntries: number[] }> {
@@ -216,12 +237,20 @@ try {
   await page.getByRole("textbox", { name: "Chat composer" }).waitFor({ timeout: 90_000 });
 
   progress(`writing ${SESSIONS} messages into the chat transcript`);
+  // The chat session exists once something was said in it: a command, which needs no model.
+  await gw.call("chat.send", { sessionKey: CHAT_SESSION, message: "/claude_stats", idempotencyKey: `bench-ui-${Date.now()}` });
+  for (const until = Date.now() + 60_000; ; ) {
+    const res = await gw.request("chat.inject", { sessionKey: CHAT_SESSION, message: "the benchmark's chat starts here" });
+    if (res.ok) break;
+    if (Date.now() > until) throw new Error(`chat.inject kept failing: ${res.error?.message ?? "no reason"}`);
+    await sleep(250);
+  }
   for (let i = 0; i < SESSIONS; i++) await gw.call("chat.inject", { sessionKey: CHAT_SESSION, message: `stored message ${i} of the benchmark` });
   const lastChat = `stored message ${SESSIONS - 1} of the benchmark`;
 
   const base = demo.address.replace(/\/$/, "");
-  const listReady = `document.querySelectorAll("button.occp-row").length > 0 && (document.body.textContent || "").includes("task-number-${SESSIONS - 1}")`;
-  const chatReady = `(document.body.textContent || "").includes(${JSON.stringify(lastChat)})`;
+  const listReady = `!!document.body && document.querySelectorAll("button.occp-row").length > 0 && (document.body.textContent || "").includes("task-number-${SESSIONS - 1}")`;
+  const chatReady = `!!document.body && (document.body.textContent || "").includes(${JSON.stringify(lastChat)})`;
   const listMs: number[] = [];
   const chatMs: number[] = [];
   let listRows = 0;
