@@ -14,6 +14,7 @@ import {
   readSessionList,
   readStats,
   shortPath,
+  shortPaths,
   statusLabel,
   transcriptNote,
 } from "./model.ts";
@@ -138,6 +139,12 @@ describe("paths, the launch options and the transcript's origin", () => {
     expect(shortPath("/home/developer/x", "/home/dev")).toBe("/home/developer/x");
     expect(shortPath("/srv/x", undefined)).toBe("/srv/x");
     expect(shortPath("/srv/x", "/")).toBe("/srv/x");
+  });
+
+  it("shortens every home path inside a text, and only whole home prefixes", () => {
+    expect(shortPaths("Bash(ls *), access to /home/dev/src/api and /home/dev/tmp", "/home/dev")).toBe("Bash(ls *), access to ~/src/api and ~/tmp");
+    expect(shortPaths("access to /home/developer/x", "/home/dev")).toBe("access to /home/developer/x");
+    expect(shortPaths("access to /home/dev/x", undefined)).toBe("access to /home/dev/x");
   });
 
   it("offers the worktree option for a listed workdir in a repository, or any typed path", () => {

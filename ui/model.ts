@@ -311,6 +311,13 @@ export function shortPath(p: string, home: string | undefined): string {
   return p.startsWith(`${h}/`) ? `~${p.slice(h.length)}` : p;
 }
 
+/** Every path under the gateway's home inside a text (a permission's scope, a summary) as `~/…`. */
+export function shortPaths(text: string, home: string | undefined): string {
+  if (!home || home === "/") return text;
+  const h = home.endsWith("/") ? home.slice(0, -1) : home;
+  return text.split(`${h}/`).join("~/");
+}
+
 /**
  * Whether the launch form offers the worktree option: for a listed workdir, when the gateway says it
  * is in a git repository; for a typed path, always (the gateway checks it and says why not).

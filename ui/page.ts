@@ -19,6 +19,7 @@ import {
   readSessionList,
   readStats,
   shortPath,
+  shortPaths,
   STATUS_FILTERS,
   transcriptNote,
   statusLabel,
@@ -504,7 +505,7 @@ export class ClaudeCodePage {
     const note = h("input", { type: "text", "aria-label": "Note", placeholder: r.kind === "plan" ? "What to change in the plan" : "Why (optional, Claude reads it)" });
     const card = h("div", { class: "occp-request", role: "group", "aria-label": `Request ${r.id}`, "data-request": r.id });
     const title = r.kind === "question" ? "Claude asks" : r.kind === "plan" ? "Claude proposes a plan" : "Claude asks for permission";
-    card.append(h("h2", {}, `🔐 ${title}`, " ", h("span", { class: "occp-muted occp-mono" }, r.id)), h("p", { class: "occp-mono" }, r.summary));
+    card.append(h("h2", {}, `🔐 ${title}`, " ", h("span", { class: "occp-muted occp-mono" }, r.id)), h("p", { class: "occp-mono", title: r.summary }, shortPaths(r.summary, this.home)));
     if (r.detail) card.append(this.detailBlock(r.detail));
     if (r.kind === "question") {
       const picks: string[] = r.questions.map(() => "");
@@ -560,7 +561,7 @@ export class ClaudeCodePage {
         btn("Deny", "occp-danger", (b) => permit(b, "Denying", { decision: "deny", note: note.value.trim() || undefined })),
       ),
     );
-    if (r.sessionScope) card.append(h("p", { class: "occp-muted" }, `"Allow for session" allows: ${r.sessionScope} in ${s.name}.`));
+    if (r.sessionScope) card.append(h("p", { class: "occp-muted", title: r.sessionScope }, `"Allow for session" allows: ${shortPaths(r.sessionScope, this.home)} in ${s.name}.`));
     return card;
   }
 
