@@ -53,6 +53,19 @@ try {
   current = page;
   await page.goto(demo.signInUrl);
   await page.getByRole("textbox", { name: "Chat composer" }).waitFor({ timeout: 90_000 });
+  // The sidebar lists plugin pages as the Control UI loads; right after the gateway starts the
+  // plugin's page can be missing from that first list, and a reload brings it.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.getByRole("link", { name: "Claude Code", exact: true }).waitFor({ timeout: 20_000 });
+      break;
+    } catch (err) {
+      if (attempt >= 4) throw err;
+      say("the Claude Code page is not in the sidebar yet; reloading");
+      await page.reload();
+      await page.getByRole("textbox", { name: "Chat composer" }).waitFor({ timeout: 90_000 });
+    }
+  }
   await openClaudeCodePage(page);
   mkdirSync(IMAGES, { recursive: true });
 
