@@ -198,20 +198,24 @@ async function pluginLatency(page: Page, gw: GatewayWsClient, demo: DemoRun): Pr
   return { engineToVisible, sendToVisible, otherEntries };
 }
 
-async function chatLatency(page: Page, gw: GatewayWsClient, demo: DemoRun): Promise<number[]> {
+async function chatLatency(page: Page, gw: GatewayWsClient, demo: DemoRun): Promise<{ samples: number[]; missed: number }> {
   await page.goto(`${demo.address.replace(/\/$/, "")}/chat`);
   await page.getByRole("textbox", { name: "Chat composer" }).waitFor({ timeout: 60_000 });
   await watch(page);
   const samples: number[] = [];
+  let missed = 0;
   for (let i = 0; i < EVENTS; i++) {
     const marker = `bench-chat-${String(i).padStart(4, "0")}`;
     await want(page, marker);
     const at = Date.now();
     await gw.call("chat.inject", { sessionKey: CHAT_SESSION, message: `${marker} hello from the benchmark` });
-    samples.push((await seenAt(page, marker, 30_000)) - at);
+    // The chat view does not always show an injected note while its long transcript is open: counted, not waited for.
+    const seen = await seenAt(page, marker, 5_000).catch(() => undefined);
+    if (seen === undefined) missed += 1;
+    else samples.push(seen - at);
     if ((i + 1) % 50 === 0) progress(`${i + 1}/${EVENTS} chat messages shown in the chat view`);
   }
-  return samples;
+  return { samples, missed };
 }
 
 progress("waiting for the machine-wide gateway lock (other test gateways go first, up to 30 min)");
@@ -285,21 +289,22 @@ try {
 
   progress(`live latency: ${EVENTS} follow-ups to a session open in the page`);
   const plugin = await pluginLatency(page, gw, demo);
-  progress(`live latency: ${EVENTS} chat messages to the chat view`);
-  const chat = await chatLatency(page, gw, demo);
-
   const p = (xs: number[]) => ({ p50: percentile(xs, 0.5), p99: percentile(xs, 0.99) });
   const ours = p(plugin.engineToVisible);
   const oursSend = p(plugin.sendToVisible);
-  const theirs = p(chat);
   const other = p(plugin.otherEntries);
+  progress(`page: engine → visible p50 ${ms(ours.p50)} p99 ${ms(ours.p99)} over ${plugin.engineToVisible.length}; sent → visible p50 ${ms(oursSend.p50)} p99 ${ms(oursSend.p99)}`);
+  progress(`live latency: ${EVENTS} chat messages to the chat view`);
+  const chatRun = await chatLatency(page, gw, demo);
+  const chat = chatRun.samples;
+  const theirs = p(chat);
   const listMed = percentile(listMs, 0.5);
   const chatMed = percentile(chatMs, 0.5);
-  console.log(`live: ${EVENTS} events, each shown before the next is sent`);
+  console.log(`live: ${EVENTS} events, each shown before the next is sent (${plugin.engineToVisible.length} follow-ups measured in the page)`);
   console.log(`  Claude Code page  engine event → visible   p50 ${ms(ours.p50)}  p99 ${ms(ours.p99)}   target p50 < ${TARGETS.eventP50Ms} ms: ${met(ours.p50 < TARGETS.eventP50Ms)}`);
   console.log(`  Claude Code page  RPC sent → visible       p50 ${ms(oursSend.p50)}  p99 ${ms(oursSend.p99)}`);
   console.log(`  Claude Code page  Claude's own entries (${plugin.otherEntries.length}) engine → visible  p50 ${ms(other.p50)}  p99 ${ms(other.p99)}`);
-  console.log(`  chat view         chat.inject sent → visible p50 ${ms(theirs.p50)}  p99 ${ms(theirs.p99)}`);
+  console.log(`  chat view         chat.inject sent → visible p50 ${ms(theirs.p50)}  p99 ${ms(theirs.p99)}   (${chat.length} shown; ${chatRun.missed} not shown within 5 s)`);
   console.log(`  ratio page/chat (sent → visible)  p50 ${(oursSend.p50 / theirs.p50).toFixed(2)}  p99 ${(oursSend.p99 / theirs.p99).toFixed(2)}`);
   console.log(`first render after navigation, ${SESSIONS} stored items, median of ${ROUNDS} alternating rounds:`);
   console.log(`  session list (${SESSIONS} sessions in the store, ${listRows} rows shown, the rest behind Load more)  ${ms(listMed)}   target < ${TARGETS.firstRenderMs} ms: ${met(listMed < TARGETS.firstRenderMs)}`);
