@@ -1,6 +1,23 @@
 // The page's readers and helpers: old and new payload shapes read alike, labels, diffs, costs.
 import { describe, expect, it } from "vitest";
-import { asDiff, costByModel, costSeries, matches, orderSessions, readEvent, readOutput, readSession, readSessionList, readStats, statusLabel } from "./model.ts";
+import {
+  asDiff,
+  costSeries,
+  matches,
+  modelTotals,
+  offersWorktree,
+  orderSessions,
+  readEvent,
+  readOptions,
+  readOutput,
+  readSession,
+  readSessionList,
+  readStats,
+  shortPath,
+  shortPaths,
+  statusLabel,
+  transcriptNote,
+} from "./model.ts";
 
 const base = { id: "a1b2c3d4", name: "fix-tests", workdir: "/src/api", turns: 2, costUsd: 0.25, durationMs: 61_000, lastSeq: 4 };
 
@@ -84,21 +101,27 @@ describe("diffs and costs", () => {
 
   it("puts each day's cost on a 30-day axis ending today, and sums cost per model", () => {
     const now = Date.parse("2026-12-03T12:00:00.000Z");
-    const series = costSeries({ "2026-12-03": 0.5, "2026-12-01": 0.25, "2026-10-01": 9 }, now);
+    const series = costSeries(
+      {
+        costByDay: { "2026-12-03": 0.5, "2026-12-01": 0.25, "2026-10-01": 9 },
+        // 12-01 was recorded before the split by model: its cost has no model.
+        costByDayModel: { "2026-12-03": { opus: 0.375, sonnet: 0.125 }, "2026-10-01": { haiku: 9 } },
+      },
+      now,
+    );
     expect(series).toHaveLength(30);
-    expect(series[29]).toEqual({ day: "2026-12-03", costUsd: 0.5 });
-    expect(series[27]).toEqual({ day: "2026-12-01", costUsd: 0.25 });
+    expect(series[29]).toEqual({ day: "2026-12-03", costUsd: 0.5, models: [{ model: "opus", costUsd: 0.375 }, { model: "sonnet", costUsd: 0.125 }] });
+    expect(series[27]).toEqual({ day: "2026-12-01", costUsd: 0.25, models: [] });
     expect(series.reduce((a, p) => a + p.costUsd, 0)).toBe(0.75);
-    const sessions = [
-      readSession({ ...base, id: "1", model: "opus", costUsd: 1, completedAt: now - 1000 })!,
-      readSession({ ...base, id: "2", model: "opus", costUsd: 2, completedAt: now - 2000 })!,
-      readSession({ ...base, id: "3", costUsd: 0.5, completedAt: now })!,
-      readSession({ ...base, id: "4", model: "haiku", costUsd: 7, completedAt: now - 40 * 86_400_000 })!,
-    ];
-    expect(costByModel(sessions, now)).toEqual([
-      { model: "opus", costUsd: 3, sessions: 2 },
-      { model: "default", costUsd: 0.5, sessions: 1 },
+    // Outside the 30 days nothing counts; a model's days with cost are counted.
+    expect(modelTotals(series)).toEqual([
+      { model: "opus", costUsd: 0.375, days: 1 },
+      { model: "sonnet", costUsd: 0.125, days: 1 },
     ]);
+    const two = costSeries({ costByDay: {}, costByDayModel: { "2026-12-02": { opus: 1 }, "2026-12-03": { opus: 0.5 } } }, now);
+    // A day whose split exceeds the total (a live session) shows the split.
+    expect(two[29]?.costUsd).toBe(0.5);
+    expect(modelTotals(two)).toEqual([{ model: "opus", costUsd: 1.5, days: 2 }]);
   });
 
   it("reads stats nested or flat", () => {
@@ -106,5 +129,56 @@ describe("diffs and costs", () => {
     const flat = readStats({ launched: 3, live: 1, totalCostUsd: 1.5, completed: 2, costByDay: { "2026-12-03": 1.5 } });
     expect(nested).toEqual(flat);
     expect(nested.byStatus.completed).toBe(2);
+  });
+});
+
+describe("paths, the launch options and the transcript's origin", () => {
+  it("shows paths under the gateway's home as ~/…, and leaves the rest alone", () => {
+    expect(shortPath("/home/dev/src/api", "/home/dev")).toBe("~/src/api");
+    expect(shortPath("/home/dev", "/home/dev/")).toBe("~");
+    expect(shortPath("/home/developer/x", "/home/dev")).toBe("/home/developer/x");
+    expect(shortPath("/srv/x", undefined)).toBe("/srv/x");
+    expect(shortPath("/srv/x", "/")).toBe("/srv/x");
+  });
+
+  it("shortens every home path inside a text, and only whole home prefixes", () => {
+    expect(shortPaths("Bash(ls *), access to /home/dev/src/api and /home/dev/tmp", "/home/dev")).toBe("Bash(ls *), access to ~/src/api and ~/tmp");
+    expect(shortPaths("access to /home/developer/x", "/home/dev")).toBe("access to /home/developer/x");
+    expect(shortPaths("access to /home/dev/x", undefined)).toBe("access to /home/dev/x");
+  });
+
+  it("offers the worktree option for a listed workdir in a repository, or any typed path", () => {
+    expect(offersWorktree("/src/api", "", ["/src/api"])).toBe(true);
+    expect(offersWorktree("/src/notes", "", ["/src/api"])).toBe(false);
+    expect(offersWorktree("", "", [])).toBe(false);
+    expect(offersWorktree("/src/notes", " /elsewhere ", [])).toBe(true);
+  });
+
+  it("reads the options, with defaults for what older gateways leave out", () => {
+    expect(readOptions({ workdirs: ["/a", 3, ""], repositories: ["/a"], home: "/home/dev", defaultWorktree: true, defaultBudgetUsd: 2 })).toEqual({
+      workdirs: ["/a"],
+      repositories: ["/a"],
+      home: "/home/dev",
+      defaultModel: undefined,
+      permissionModes: ["default", "plan", "acceptEdits", "bypassPermissions"],
+      defaultPermissionMode: undefined,
+      defaultBudgetUsd: 2,
+      defaultWorktree: true,
+    });
+    expect(readOptions(null)).toMatchObject({ workdirs: [], repositories: [], defaultWorktree: false });
+  });
+
+  it("says where an opened transcript came from when not from memory", () => {
+    expect(transcriptNote("memory", 0)).toBeUndefined();
+    expect(transcriptNote("memory", 3)).toBe("The first 3 entries were not kept.");
+    expect(transcriptNote("transcript", 0)).toMatch(/^From the stored transcript/);
+    expect(transcriptNote("transcript", 1)).toMatch(/The first 1 entry was not kept\.$/);
+    expect(transcriptNote("result", 0)).toMatch(/last result/);
+  });
+
+  it("reads an output page's paging fields", () => {
+    const out = readOutput({ entries: [{ seq: 5, kind: "text", text: "x" }], earlier: 4, more: 10, source: "transcript" });
+    expect(out).toMatchObject({ earlier: 4, more: 10, source: "transcript" });
+    expect(readOutput({})).toMatchObject({ earlier: 0, more: 0, source: undefined });
   });
 });

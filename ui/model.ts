@@ -134,11 +134,22 @@ export function readSessionList(payload: unknown): { sessions: Session[]; total:
   return { sessions, total: num(p.total) ?? num(p.count) ?? sessions.length };
 }
 
-/** The entries of a `claude-code.output` answer (`entries`, or `lines` as objects). */
-export function readOutput(payload: unknown): { session: Session | undefined; entries: Entry[] } {
+export interface OutputPage {
+  session: Session | undefined;
+  entries: Entry[];
+  /** Entries before the first one returned (dropped from the store when asked from the start). */
+  earlier: number;
+  /** Entries after the last one returned that the page size left out: ask again after its seq. */
+  more: number;
+  /** Where they came from: `memory`, `transcript` (the durable store) or `result` (the last result only). */
+  source: string | undefined;
+}
+
+/** A `claude-code.output` answer (`entries`, or `lines` as objects). */
+export function readOutput(payload: unknown): OutputPage {
   const p = isRecord(payload) ? payload : {};
   const list = Array.isArray(p.entries) ? p.entries : Array.isArray(p.lines) ? p.lines : [];
-  return { session: readSession(p.session), entries: list.flatMap((e) => readEntry(e) ?? []) };
+  return { session: readSession(p.session), entries: list.flatMap((e) => readEntry(e) ?? []), earlier: num(p.earlier) ?? 0, more: num(p.more) ?? 0, source: str(p.source) };
 }
 
 /** A pushed event: the session's new state and, for output, the entry. */
@@ -155,8 +166,16 @@ export interface Stats {
   totalCostUsd: number;
   byStatus: Record<string, number>;
   costByDay: Record<string, number>;
+  /** Day → model → USD (older gateways send none). */
+  costByDayModel: Record<string, Record<string, number>>;
   averageDurationMs: number | undefined;
   mostExpensive: { name: string; costUsd: number } | undefined;
+}
+
+function numberMap(raw: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (isRecord(raw)) for (const [k, v] of Object.entries(raw)) if (num(v) !== undefined) out[k] = Number(v);
+  return out;
 }
 
 export function readStats(payload: unknown): Stats {
@@ -165,8 +184,9 @@ export function readStats(payload: unknown): Stats {
   const byStatus: Record<string, number> = {};
   if (isRecord(p.byStatus)) for (const [k, v] of Object.entries(p.byStatus)) if (num(v) !== undefined) byStatus[k] = Number(v);
   for (const k of ["completed", "failed", "killed", "interrupted"]) if (byStatus[k] === undefined && num(p[k]) !== undefined) byStatus[k] = Number(p[k]);
-  const costByDay: Record<string, number> = {};
-  if (isRecord(p.costByDay)) for (const [k, v] of Object.entries(p.costByDay)) if (num(v) !== undefined) costByDay[k] = Number(v);
+  const costByDay = numberMap(p.costByDay);
+  const costByDayModel: Record<string, Record<string, number>> = {};
+  if (isRecord(p.costByDayModel)) for (const [day, models] of Object.entries(p.costByDayModel)) costByDayModel[day] = numberMap(models);
   const top = isRecord(p.mostExpensive) ? p.mostExpensive : undefined;
   return {
     launched: num(p.launched) ?? 0,
@@ -174,6 +194,7 @@ export function readStats(payload: unknown): Stats {
     totalCostUsd: num(p.totalCostUsd) ?? 0,
     byStatus,
     costByDay,
+    costByDayModel,
     averageDurationMs: num(p.averageDurationMs),
     mostExpensive: top && str(top.name) ? { name: String(top.name), costUsd: num(top.costUsd) ?? 0 } : undefined,
   };
@@ -252,23 +273,94 @@ export function lastDays(now: number, count: number): string[] {
 export interface CostPoint {
   day: string;
   costUsd: number;
+  /** The day's cost by model, largest first; what is left of `costUsd` was recorded without a model. */
+  models: { model: string; costUsd: number }[];
 }
 
-export function costSeries(costByDay: Record<string, number>, now: number, count = 30): CostPoint[] {
-  return lastDays(now, count).map((day) => ({ day, costUsd: costByDay[day] ?? 0 }));
+/** The chart's 30 days, each with its total and its split by model. */
+export function costSeries(stats: Pick<Stats, "costByDay" | "costByDayModel">, now: number, count = 30): CostPoint[] {
+  return lastDays(now, count).map((day) => {
+    const byModel = stats.costByDayModel[day] ?? {};
+    const models = Object.entries(byModel)
+      .filter(([, c]) => c > 0)
+      .map(([model, costUsd]) => ({ model, costUsd }))
+      .sort((a, b) => b.costUsd - a.costUsd || a.model.localeCompare(b.model));
+    const split = models.reduce((a, m) => a + m.costUsd, 0);
+    return { day, costUsd: Math.max(stats.costByDay[day] ?? 0, split), models };
+  });
 }
 
-/** Cost per model over the window, from the sessions the page has (the stats keep no per-model split). */
-export function costByModel(sessions: Iterable<Session>, now: number, days = 30): { model: string; costUsd: number; sessions: number }[] {
-  const from = now - days * 86_400_000;
-  const by = new Map<string, { costUsd: number; sessions: number }>();
-  for (const s of sessions) {
-    if ((s.completedAt ?? s.startedAt ?? now) < from || s.costUsd <= 0) continue;
-    const key = s.model ?? "default";
-    const cur = by.get(key) ?? { costUsd: 0, sessions: 0 };
-    cur.costUsd += s.costUsd;
-    cur.sessions += 1;
-    by.set(key, cur);
-  }
-  return [...by.entries()].map(([model, v]) => ({ model, ...v })).sort((a, b) => b.costUsd - a.costUsd);
+/** Cost per model over the chart's days, largest first (the legend and the table). */
+export function modelTotals(series: readonly CostPoint[]): { model: string; costUsd: number; days: number }[] {
+  const by = new Map<string, { costUsd: number; days: number }>();
+  for (const p of series)
+    for (const m of p.models) {
+      const cur = by.get(m.model) ?? { costUsd: 0, days: 0 };
+      cur.costUsd += m.costUsd;
+      cur.days += 1;
+      by.set(m.model, cur);
+    }
+  return [...by.entries()].map(([model, v]) => ({ model, ...v })).sort((a, b) => b.costUsd - a.costUsd || a.model.localeCompare(b.model));
+}
+
+/** A path under the gateway's home directory shown as `~/…` (shorter, and the same on every machine). */
+export function shortPath(p: string, home: string | undefined): string {
+  if (!home || home === "/") return p;
+  const h = home.endsWith("/") ? home.slice(0, -1) : home;
+  if (p === h) return "~";
+  return p.startsWith(`${h}/`) ? `~${p.slice(h.length)}` : p;
+}
+
+/** Every path under the gateway's home inside a text (a permission's scope, a summary) as `~/…`. */
+export function shortPaths(text: string, home: string | undefined): string {
+  if (!home || home === "/") return text;
+  const h = home.endsWith("/") ? home.slice(0, -1) : home;
+  return text.split(`${h}/`).join("~/");
+}
+
+/**
+ * Whether the launch form offers the worktree option: for a listed workdir, when the gateway says it
+ * is in a git repository; for a typed path, always (the gateway checks it and says why not).
+ */
+export function offersWorktree(listed: string, typed: string, repositories: readonly string[]): boolean {
+  if (typed.trim() !== "") return true;
+  return listed !== "" && repositories.includes(listed);
+}
+
+export interface LaunchOptions {
+  workdirs: string[];
+  /** The listed workdirs inside a git repository. */
+  repositories: string[];
+  home: string | undefined;
+  defaultModel: string | undefined;
+  permissionModes: string[];
+  defaultPermissionMode: string | undefined;
+  defaultBudgetUsd: number | undefined;
+  defaultWorktree: boolean;
+}
+
+const ALL_MODES = ["default", "plan", "acceptEdits", "bypassPermissions"];
+
+/** A `claude-code.options` answer (older gateways send no `repositories` or `home`). */
+export function readOptions(payload: unknown): LaunchOptions {
+  const o = isRecord(payload) ? payload : {};
+  const strings = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.filter((d): d is string => typeof d === "string" && d !== "") : undefined);
+  return {
+    workdirs: strings(o.workdirs) ?? [],
+    repositories: strings(o.repositories) ?? [],
+    home: str(o.home),
+    defaultModel: str(o.defaultModel),
+    permissionModes: strings(o.permissionModes) ?? ALL_MODES,
+    defaultPermissionMode: str(o.defaultPermissionMode),
+    defaultBudgetUsd: num(o.defaultBudgetUsd),
+    defaultWorktree: o.defaultWorktree === true,
+  };
+}
+
+/** The line above a transcript that did not come from the live buffer, or that lost its start. */
+export function transcriptNote(source: string | undefined, earlier: number): string | undefined {
+  const lost = earlier > 0 ? ` The first ${earlier} entr${earlier === 1 ? "y was" : "ies were"} not kept.` : "";
+  if (source === "transcript") return `From the stored transcript: this session is no longer in the gateway's memory.${lost}`;
+  if (source === "result") return "No transcript was kept for this session: this is its last result.";
+  return lost ? lost.trim() : undefined;
 }

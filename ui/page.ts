@@ -5,21 +5,28 @@ import type { ControlUiHost } from "openclaw/plugin-sdk/control-ui";
 import { clear, h, svg, type Child } from "./dom.ts";
 import {
   asDiff,
-  costByModel,
   costSeries,
   duration,
   isLiveStatus,
   matches,
+  modelTotals,
+  offersWorktree,
   orderSessions,
   readEvent,
+  readOptions,
   readOutput,
   readSession,
   readSessionList,
   readStats,
+  shortPath,
+  shortPaths,
   STATUS_FILTERS,
+  transcriptNote,
   statusLabel,
   usd,
+  type CostPoint,
   type Entry,
+  type LaunchOptions,
   type PendingRequest,
   type Session,
   type StatusFilter,
@@ -27,6 +34,10 @@ import {
 import { STYLES } from "./styles.ts";
 
 const PAGE_SIZE = 50;
+/** Distinct colours for models in the chart (styles.ts: .occp-m0 … .occp-m5), reused beyond. */
+const MODEL_COLOURS = 6;
+/** Transcript entries asked per `claude-code.output` page when a session opens. */
+const TRANSCRIPT_PAGE = 500;
 /** The event the plugin's service emits for every session change (see src/surfaces/control-ui.ts). */
 export const SESSION_EVENT = "session";
 
@@ -58,6 +69,8 @@ export class ClaudeCodePage {
   private view: View = { kind: "list" };
   private filter: { status: StatusFilter; agent: string; search: string } = { status: "all", agent: "", search: "" };
   private entries: Entry[] = [];
+  /** Where the open session's transcript came from, when not from memory (see readOutput). */
+  private transcriptNote: string | undefined;
   private alert: string | undefined;
   private notice: string | undefined;
   private listScheduled = false;
@@ -70,6 +83,9 @@ export class ClaudeCodePage {
   private requestsEl: HTMLElement | undefined;
 
   private readonly host: ControlUiHost;
+  /** The launch form's choices, asked once; the gateway's home shortens paths to `~/…`. */
+  private options: Promise<LaunchOptions> | undefined;
+  private home: string | undefined;
   private readonly signal: AbortSignal;
 
   constructor(container: HTMLElement, host: ControlUiHost, signal: AbortSignal) {
@@ -96,6 +112,24 @@ export class ClaudeCodePage {
     this.renderTabs();
     this.render();
     void this.loadSessions();
+    void this.launchOptions().then(
+      (o) => {
+        this.home = o.home;
+        if (this.home && this.view.kind !== "launch") this.render();
+      },
+      () => undefined,
+    );
+  }
+
+  private launchOptions(): Promise<LaunchOptions> {
+    this.options ??= this.call("claude-code.options", {}).then(readOptions);
+    // A failed answer is asked again next time.
+    this.options.catch(() => (this.options = undefined));
+    return this.options;
+  }
+
+  private path(p: string): string {
+    return shortPath(p, this.home);
   }
 
   focus(): void {
@@ -201,16 +235,30 @@ export class ClaudeCodePage {
 
   private async open(id: string): Promise<void> {
     this.entries = [];
+    this.transcriptNote = undefined;
     this.go({ kind: "session", id });
+    const still = () => this.view.kind === "session" && this.view.id === id && !this.signal.aborted;
     try {
-      const out = readOutput(await this.call("claude-code.output", { session: id, full: true }));
-      const view = this.view;
-      if (view.kind !== "session" || view.id !== id) return;
-      if (out.session) this.sessions.set(out.session.id, out.session);
-      // Events that arrived while the output loaded are kept; the answer fills what came before.
-      const seen = new Set(this.entries.map((e) => e.seq));
-      this.entries = [...out.entries.filter((e) => !seen.has(e.seq)), ...this.entries].sort((a, b) => a.seq - b.seq);
-      this.render();
+      // Page through the transcript from the start: from memory while the session is live, from the
+      // durable transcript once it has left memory, the same way (`since` + `limit`).
+      let since = 0;
+      let first = true;
+      for (;;) {
+        const out = readOutput(await this.call("claude-code.output", { session: id, since, limit: TRANSCRIPT_PAGE }));
+        if (!still()) return;
+        if (out.session) this.sessions.set(out.session.id, out.session);
+        if (first) {
+          this.transcriptNote = transcriptNote(out.source, out.earlier);
+          first = false;
+        }
+        // Events that arrived while the pages loaded are kept; the answers fill what came before.
+        const seen = new Set(this.entries.map((e) => e.seq));
+        this.entries = [...out.entries.filter((e) => !seen.has(e.seq)), ...this.entries].sort((a, b) => a.seq - b.seq);
+        this.render();
+        const last = out.entries[out.entries.length - 1];
+        if (out.more <= 0 || !last) return;
+        since = last.seq;
+      }
     } catch (err) {
       this.showAlert(`Could not read the session's output: ${errorText(err)}`);
     }
@@ -352,7 +400,7 @@ export class ClaudeCodePage {
             { class: "occp-row", type: "button", "data-session": s.id, "aria-label": `${s.name}: ${statusLabel(s)}`, onclick: () => void this.open(s.id) },
             h("span", { class: "occp-cell" }, h("strong", {}, s.name), " ", h("span", { class: "occp-muted occp-mono" }, s.id)),
             h("span", { class: "occp-cell" }, h("span", { class: `occp-badge occp-s-${s.status}` }, statusLabel(s))),
-            h("span", { class: "occp-cell occp-opt occp-mono", title: s.workdir }, s.workdir, s.branch ? ` (${s.branch})` : ""),
+            h("span", { class: "occp-cell occp-opt occp-mono", title: s.workdir }, this.path(s.workdir), s.branch ? ` (${s.branch})` : ""),
             h("span", { class: "occp-cell occp-opt" }, s.model ?? "default"),
             h("span", { class: "occp-cell occp-opt" }, s.turns),
             h("span", { class: "occp-cell occp-opt" }, usd(s.costUsd)),
@@ -378,6 +426,7 @@ export class ClaudeCodePage {
     if (this.entries.length === 0) this.transcriptEl.append(h("li", { class: "occp-muted", "data-placeholder": "1" }, "No output yet."));
     this.renderSessionHead(s);
     this.renderRequests(s);
+    const note = this.transcriptNote ? h("p", { class: "occp-muted", "data-transcript-source": "1" }, this.transcriptNote) : null;
     const box = h("textarea", { "aria-label": "Follow-up", placeholder: "Send Claude a follow-up (Ctrl+Enter)" });
     const send = h("button", { class: "occp-btn occp-primary", type: "button" }, "Send");
     const submit = async () => {
@@ -398,7 +447,7 @@ export class ClaudeCodePage {
         void submit();
       }
     });
-    wrap.append(this.sessionHead, this.requestsEl, this.transcriptEl, h("div", { class: "occp-followup" }, box, send));
+    wrap.append(this.sessionHead, this.requestsEl, ...(note ? [note] : []), this.transcriptEl, h("div", { class: "occp-followup" }, box, send));
     queueMicrotask(() => this.scrollTranscript());
     return wrap;
   }
@@ -419,7 +468,7 @@ export class ClaudeCodePage {
         "div",
         { class: "occp-meta" },
         h("span", { class: "occp-mono" }, s.id),
-        h("span", { class: "occp-mono", title: "Workdir" }, s.workdir, s.branch ? ` (${s.branch})` : ""),
+        h("span", { class: "occp-mono", title: s.workdir }, this.path(s.workdir), s.branch ? ` (${s.branch})` : ""),
         h("span", {}, `model ${s.model ?? "default"}`),
         h("span", {}, `mode ${s.permissionMode}`),
         h("span", {}, `${s.turns} turn${s.turns === 1 ? "" : "s"}`),
@@ -456,7 +505,7 @@ export class ClaudeCodePage {
     const note = h("input", { type: "text", "aria-label": "Note", placeholder: r.kind === "plan" ? "What to change in the plan" : "Why (optional, Claude reads it)" });
     const card = h("div", { class: "occp-request", role: "group", "aria-label": `Request ${r.id}`, "data-request": r.id });
     const title = r.kind === "question" ? "Claude asks" : r.kind === "plan" ? "Claude proposes a plan" : "Claude asks for permission";
-    card.append(h("h2", {}, `🔐 ${title}`, " ", h("span", { class: "occp-muted occp-mono" }, r.id)), h("p", { class: "occp-mono" }, r.summary));
+    card.append(h("h2", {}, `🔐 ${title}`, " ", h("span", { class: "occp-muted occp-mono" }, r.id)), h("p", { class: "occp-mono", title: r.summary }, shortPaths(r.summary, this.home)));
     if (r.detail) card.append(this.detailBlock(r.detail));
     if (r.kind === "question") {
       const picks: string[] = r.questions.map(() => "");
@@ -512,7 +561,7 @@ export class ClaudeCodePage {
         btn("Deny", "occp-danger", (b) => permit(b, "Denying", { decision: "deny", note: note.value.trim() || undefined })),
       ),
     );
-    if (r.sessionScope) card.append(h("p", { class: "occp-muted" }, `"Allow for session" allows: ${r.sessionScope} in ${s.name}.`));
+    if (r.sessionScope) card.append(h("p", { class: "occp-muted", title: r.sessionScope }, `"Allow for session" allows: ${shortPaths(r.sessionScope, this.home)} in ${s.name}.`));
     return card;
   }
 
@@ -564,6 +613,22 @@ export class ClaudeCodePage {
     const mode = h("select", { id: "occp-mode" });
     const budget = h("input", { id: "occp-budget", type: "number", min: "0.01", step: "0.01" });
     const once = h("input", { id: "occp-once", type: "checkbox" });
+    const worktree = h("input", { id: "occp-worktree", type: "checkbox" });
+    const worktreeRow = h(
+      "div",
+      { class: "occp-wide", hidden: true, "data-worktree-option": "1" },
+      h("label", { for: "occp-worktree" }, worktree, " Work in a new git worktree (its own branch; merge, open a PR, keep or discard it when done)"),
+    );
+    let repositories: string[] = [];
+    const updateWorktree = () => {
+      const offered = offersWorktree(workdir.value, workdirOther.value, repositories);
+      worktreeRow.hidden = !offered;
+      if (!offered) worktree.checked = false;
+    };
+    let worktreeTouched = false;
+    worktree.addEventListener("change", () => (worktreeTouched = true));
+    workdir.addEventListener("change", updateWorktree);
+    workdirOther.addEventListener("input", updateWorktree);
     const submit = h("button", { class: "occp-btn occp-primary", type: "submit" }, "Launch");
     const label = (forId: string, text: string) => h("label", { for: forId }, text);
     form.append(
@@ -581,18 +646,22 @@ export class ClaudeCodePage {
       budget,
       label("occp-once", "One turn only"),
       h("div", {}, once),
+      worktreeRow,
       h("div", { class: "occp-wide" }, submit),
     );
-    void this.call("claude-code.options", {}).then(
-      (raw) => {
-        const o = (raw ?? {}) as { workdirs?: unknown; defaultModel?: unknown; permissionModes?: unknown; defaultPermissionMode?: unknown; defaultBudgetUsd?: unknown };
-        const dirs = Array.isArray(o.workdirs) ? o.workdirs.filter((d): d is string => typeof d === "string") : [];
-        workdir.append(h("option", { value: "" }, dirs.length ? dirs[0] ?? "" : "the gateway's default"), ...dirs.slice(1).map((d) => h("option", { value: d }, d)));
-        if (dirs[0]) (workdir.firstElementChild as HTMLOptionElement).value = dirs[0];
-        const modes = Array.isArray(o.permissionModes) ? o.permissionModes.filter((m): m is string => typeof m === "string") : ["default", "plan", "acceptEdits", "bypassPermissions"];
-        for (const m of modes) mode.append(h("option", { value: m, selected: m === o.defaultPermissionMode }, m === o.defaultPermissionMode ? `${m} (configured)` : m));
-        if (typeof o.defaultModel === "string") model.placeholder = o.defaultModel;
-        if (typeof o.defaultBudgetUsd === "number") budget.placeholder = String(o.defaultBudgetUsd);
+    void this.launchOptions().then(
+      (o) => {
+        const dirs = o.workdirs;
+        workdir.append(
+          h("option", { value: dirs[0] ?? "" }, dirs.length ? this.path(dirs[0] ?? "") : "the gateway's default"),
+          ...dirs.slice(1).map((d) => h("option", { value: d }, this.path(d))),
+        );
+        for (const m of o.permissionModes) mode.append(h("option", { value: m, selected: m === o.defaultPermissionMode }, m === o.defaultPermissionMode ? `${m} (configured)` : m));
+        if (o.defaultModel) model.placeholder = o.defaultModel;
+        if (o.defaultBudgetUsd !== undefined) budget.placeholder = String(o.defaultBudgetUsd);
+        repositories = o.repositories;
+        worktree.checked = o.defaultWorktree;
+        updateWorktree();
       },
       (err: unknown) => this.showAlert(`Could not read the launch options: ${errorText(err)}`),
     );
@@ -607,6 +676,8 @@ export class ClaudeCodePage {
       if (mode.value) params.permission_mode = mode.value;
       if (budget.value) params.max_budget_usd = Number(budget.value);
       if (once.checked) params.multi_turn_disabled = true;
+      // Sent when offered and chosen; left out otherwise, so the config's per-workdir default applies.
+      if (!worktreeRow.hidden && (worktree.checked || worktreeTouched)) params.worktree = worktree.checked;
       void this.act(submit, "Launch", "claude-code.launch", params).then((r) => r && this.openAfter(r, "Launched"));
     });
     return h("div", {}, h("h2", {}, "New session"), form);
@@ -614,18 +685,22 @@ export class ClaudeCodePage {
 
   private costsView(): HTMLElement {
     const wrap = h("div", {}, h("h2", {}, "Costs, last 30 days"), h("p", { class: "occp-muted", role: "status" }, "Loading…"));
-    void Promise.all([this.call("claude-code.stats", {}), this.call("claude-code.sessions", { status: "all", limit: 500 })]).then(
-      ([rawStats, rawList]) => {
+    void this.call("claude-code.stats", {}).then(
+      (rawStats) => {
         const stats = readStats(rawStats);
-        for (const s of readSessionList(rawList).sessions) if (!this.sessions.has(s.id)) this.sessions.set(s.id, s);
-        const now = Date.now();
-        const series = costSeries(stats.costByDay, now);
-        const models = costByModel(this.sessions.values(), now);
+        const series = costSeries(stats, Date.now());
+        const models = modelTotals(series);
+        const colours = new Map(models.map((m, i) => [m.model, i % MODEL_COLOURS]));
         clear(wrap);
         const total = (label: string, value: string) => h("div", { class: "occp-total" }, h("span", { class: "occp-muted" }, label), h("b", {}, value));
         wrap.append(
           h("h2", {}, "Costs, last 30 days"),
-          this.chart(series),
+          this.chart(series, colours),
+          h(
+            "ul",
+            { class: "occp-legend", "aria-label": "Models" },
+            ...models.map((m) => h("li", {}, h("span", { class: `occp-swatch occp-m${colours.get(m.model) ?? 0}` }), `${m.model} ${usd(m.costUsd)}`)),
+          ),
           h(
             "div",
             { class: "occp-totals" },
@@ -636,14 +711,14 @@ export class ClaudeCodePage {
             total("Most expensive", stats.mostExpensive ? `${stats.mostExpensive.name} ${usd(stats.mostExpensive.costUsd)}` : "—"),
             ...Object.entries(stats.byStatus).map(([k, v]) => total(k[0]?.toUpperCase() + k.slice(1), String(v))),
           ),
-          h("h2", {}, "By model"),
+          h("h2", {}, "By model, last 30 days"),
           models.length === 0
-            ? h("p", { class: "occp-muted" }, "No cost recorded in the last 30 days.")
+            ? h("p", { class: "occp-muted" }, "No cost recorded per model in the last 30 days.")
             : h(
                 "table",
                 { "aria-label": "Cost by model" },
-                h("tr", {}, h("th", {}, "Model"), h("th", {}, "Sessions"), h("th", {}, "Cost")),
-                ...models.map((m) => h("tr", {}, h("td", {}, m.model), h("td", {}, m.sessions), h("td", {}, usd(m.costUsd)))),
+                h("tr", {}, h("th", {}, "Model"), h("th", {}, "Days with cost"), h("th", {}, "Cost")),
+                ...models.map((m) => h("tr", {}, h("td", {}, m.model), h("td", {}, m.days), h("td", {}, usd(m.costUsd)))),
               ),
         );
       },
@@ -652,24 +727,36 @@ export class ClaudeCodePage {
     return wrap;
   }
 
-  private chart(series: { day: string; costUsd: number }[]): SVGElement {
+  /** Bars per day, each stacked by model; the part recorded without a model stays the plain bar colour. */
+  private chart(series: CostPoint[], colours: Map<string, number>): SVGElement {
     const w = 900;
     const hgt = 220;
     const pad = { l: 48, b: 28, t: 12 };
     const max = Math.max(...series.map((p) => p.costUsd), 0.0001);
     const slot = (w - pad.l) / series.length;
-    const bars = series.map((p, i) => {
-      const bh = ((hgt - pad.b - pad.t) * p.costUsd) / max;
-      const rect = svg("rect", { class: "occp-bar", x: pad.l + i * slot + 2, y: hgt - pad.b - bh, width: Math.max(1, slot - 4), height: bh, "data-day": p.day, "data-cost": p.costUsd });
-      rect.append(svg("title", {}, `${p.day}: ${usd(p.costUsd)}`));
-      return rect;
+    const scale = (usdValue: number) => ((hgt - pad.b - pad.t) * usdValue) / max;
+    const bars = series.flatMap((p, i) => {
+      const x = pad.l + i * slot + 2;
+      const width = Math.max(1, slot - 4);
+      const bh = scale(p.costUsd);
+      const rect = svg("rect", { class: "occp-bar", x, y: hgt - pad.b - bh, width, height: bh, "data-day": p.day, "data-cost": p.costUsd });
+      rect.append(svg("title", {}, `${p.day}: ${usd(p.costUsd)}${p.models.map((m) => `\n${m.model} ${usd(m.costUsd)}`).join("")}`));
+      let top = hgt - pad.b;
+      const segments = p.models.map((m) => {
+        const sh = scale(m.costUsd);
+        top -= sh;
+        const seg = svg("rect", { class: `occp-seg occp-m${colours.get(m.model) ?? 0}`, x, y: top, width, height: sh, "data-day": p.day, "data-model": m.model, "data-cost": m.costUsd });
+        seg.append(svg("title", {}, `${p.day} ${m.model}: ${usd(m.costUsd)}`));
+        return seg;
+      });
+      return [rect, ...segments];
     });
     const labels = series
       .filter((_, i) => i % 5 === 0 || i === series.length - 1)
       .map((p) => svg("text", { x: pad.l + series.indexOf(p) * slot, y: hgt - 8 }, p.day.slice(5)));
     return svg(
       "svg",
-      { class: "occp-chart", viewBox: `0 0 ${w} ${hgt}`, role: "img", "aria-label": `Cost per day over the last ${series.length} days`, preserveAspectRatio: "none" },
+      { class: "occp-chart", viewBox: `0 0 ${w} ${hgt}`, role: "img", "aria-label": `Cost per day and per model over the last ${series.length} days`, preserveAspectRatio: "none" },
       svg("line", { class: "occp-axis", x1: pad.l, x2: w, y1: hgt - pad.b, y2: hgt - pad.b }),
       svg("text", { x: 0, y: pad.t + 4 }, usd(max)),
       svg("text", { x: 0, y: hgt - pad.b }, "$0"),

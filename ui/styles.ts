@@ -3,6 +3,7 @@
 export const STYLES = `
 .occp { color: var(--text, #1f2328); font: inherit; padding: var(--space-4, 16px); max-width: 1200px; margin: 0 auto; box-sizing: border-box; }
 .occp *, .occp *::before, .occp *::after { box-sizing: border-box; }
+.occp [hidden] { display: none !important; }
 .occp h1 { font-size: 1.3em; margin: 0; color: var(--text-strong, inherit); }
 .occp h2 { font-size: 1.1em; margin: 0 0 var(--space-2, 8px); color: var(--text-strong, inherit); }
 .occp-head { display: flex; flex-wrap: wrap; gap: var(--space-3, 12px); align-items: center; justify-content: space-between; margin-bottom: var(--space-3, 12px); }
@@ -60,7 +61,15 @@ export const STYLES = `
 .occp-followup { display: flex; gap: var(--space-2, 8px); margin-top: var(--space-3, 12px); align-items: flex-end; }
 .occp-followup textarea { min-height: 3em; }
 .occp-chart { width: 100%; max-width: 900px; height: 220px; display: block; }
-.occp-chart .occp-bar { fill: var(--accent, #0969da); }
+.occp-chart .occp-bar { fill: var(--muted, #8c959f); opacity: 0.5; }
+.occp-m0 { fill: var(--accent, #0969da); background: var(--accent, #0969da); }
+.occp-m1 { fill: #bf8700; background: #bf8700; }
+.occp-m2 { fill: #1a7f37; background: #1a7f37; }
+.occp-m3 { fill: #8250df; background: #8250df; }
+.occp-m4 { fill: #cf222e; background: #cf222e; }
+.occp-m5 { fill: #0a7b83; background: #0a7b83; }
+.occp-legend { list-style: none; display: flex; flex-wrap: wrap; gap: 12px; padding: 0; margin: 8px 0; }
+.occp-swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; vertical-align: middle; }
 .occp-chart .occp-axis { stroke: var(--border, #d0d7de); }
 .occp-chart text { fill: var(--muted, #656d76); font-size: 10px; }
 .occp-totals { display: grid; grid-template-columns: repeat(auto-fill, minmax(12em, 1fr)); gap: var(--space-2, 8px); margin: var(--space-3, 12px) 0; }

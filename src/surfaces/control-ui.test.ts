@@ -1,10 +1,14 @@
 // The Control UI's push channel and launch options: what each engine event becomes for the page,
 // that the payload is plain JSON, and that a failing emitter never reaches the engine.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { sampleSnapshot } from "../../test/support/snapshots.ts";
 import { silentLogger, type SessionEvent } from "../engine/index.ts";
 import type { Owner } from "../ops/types.ts";
-import { launchOptions, startControlUiEvents, uiEventFor, UI_EVENT, type GatewayEventEmitter } from "./control-ui.ts";
+import { launchOptions, launchOptionsWithRepositories, startControlUiEvents, uiEventFor, UI_EVENT, type GatewayEventEmitter } from "./control-ui.ts";
 
 const owner: Owner = { agentId: "main", route: undefined, sessionKey: undefined, origin: "rpc" };
 const live = sampleSnapshot(owner, { status: "running", reason: undefined, endedAt: undefined, model: undefined });
@@ -96,5 +100,22 @@ describe("launchOptions", () => {
 
   it("refuses an invalid config with the config's own message", () => {
     expect(() => launchOptions({ maxSessions: "many" })).toThrow(/maxSessions/);
+  });
+
+  it("names the listed workdirs that are inside a git work tree (real git), and the gateway's home", async () => {
+    const root = mkdtempSync(path.join(tmpdir(), "occp-options-"));
+    try {
+      const repo = path.join(root, "repo");
+      const nested = path.join(repo, "pkg");
+      const plain = path.join(root, "plain");
+      for (const d of [nested, plain]) mkdirSync(d, { recursive: true });
+      execFileSync("git", ["init", "-q", repo]);
+      const o = await launchOptionsWithRepositories({ defaultWorkdir: nested, allowedWorkdirs: [plain, path.join(root, "missing")] });
+      expect(o.workdirs).toEqual([nested, plain, path.join(root, "missing")]);
+      expect(o.repositories).toEqual([nested]);
+      expect(o).toMatchObject({ defaultWorktree: false, home: homedir() });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

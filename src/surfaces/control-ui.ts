@@ -1,9 +1,11 @@
 // The Control UI page's backend: engine events pushed to signed-in browsers as gateway events
 // (no polling), and the launch form's choices as one read RPC. The page itself is in ui/.
+import { homedir } from "node:os";
 import { parseConfig } from "../config.ts";
 import { PERMISSION_MODES, reasonText, type OutputEntry, type SessionEvent, type SessionSnapshot } from "../engine/index.ts";
 import type { Logger } from "../engine/index.ts";
 import type { Owner } from "../ops/types.ts";
+import { isInWorkTree } from "../worktrees/index.ts";
 import { consoleLogger, toFailure } from "./errors.ts";
 import type { RespondFn } from "./rpc.ts";
 
@@ -140,13 +142,24 @@ export function launchOptions(pluginConfig: unknown): Record<string, unknown> {
     defaultPermissionMode: config.permissionMode,
     defaultBudgetUsd: config.defaultBudgetUsd,
     maxSessions: config.maxSessions,
+    defaultWorktree: config.defaultWorktree,
+    // The page shows paths under it as `~/…`.
+    home: homedir(),
   };
 }
 
+/** The options plus `repositories`: the listed workdirs inside a git work tree (the worktree option applies there). */
+export async function launchOptionsWithRepositories(pluginConfig: unknown, inRepository: (dir: string) => Promise<boolean> = isInWorkTree): Promise<Record<string, unknown>> {
+  const options = launchOptions(pluginConfig);
+  const workdirs = options.workdirs as string[];
+  const flags = await Promise.all(workdirs.map((d) => inRepository(d)));
+  return { ...options, repositories: workdirs.filter((_, i) => flags[i]) };
+}
+
 export function optionsRpc(pluginConfig: () => unknown, logger: Logger = consoleLogger) {
-  return ({ respond }: { respond: RespondFn }): void => {
+  return async ({ respond }: { respond: RespondFn }): Promise<void> => {
     try {
-      respond(true, launchOptions(pluginConfig()));
+      respond(true, await launchOptionsWithRepositories(pluginConfig()));
     } catch (err) {
       respond(false, undefined, toFailure(err, logger, UI_OPTIONS_METHOD));
     }

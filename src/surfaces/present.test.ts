@@ -101,6 +101,7 @@ describe("RPC payloads", () => {
       byStatus: { completed: 1, failed: 1, killed: 1, interrupted: 0 },
       totalCostUsd: 1.5,
       costByDay: { "2026-11-24": 1.5 },
+      costByDayModel: { "2026-11-24": { sonnet: 1.5 } },
       averageDurationMs: 60_000,
       mostExpensive: { id: "k3m9x2ab", name: "fix-flaky-test", costUsd: 1 },
     };

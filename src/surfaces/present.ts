@@ -312,6 +312,7 @@ export function outputPayload(r: OutputResult, foregroundOf: ForegroundOf): Reco
     entries: r.entries.map(outputJson),
     earlier: r.earlier,
     more: r.more,
+    source: r.source,
     display: outputText(r),
   };
 }

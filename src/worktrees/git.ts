@@ -99,3 +99,12 @@ export async function gitOut(cwd: string, args: readonly string[], opts: Omit<Ru
 export async function gitOk(cwd: string, args: readonly string[]): Promise<boolean> {
   return (await git(cwd, args, { allowFailure: true })).code === 0;
 }
+
+/** Whether `dir` exists and lies inside a git work tree (false for a missing dir, not an error). */
+export async function isInWorkTree(dir: string): Promise<boolean> {
+  try {
+    return (await gitOk(dir, ["rev-parse", "--is-inside-work-tree"]));
+  } catch {
+    return false;
+  }
+}

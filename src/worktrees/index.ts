@@ -1,6 +1,6 @@
 // The worktree layer's public surface: everything outside src/worktrees imports from here.
 export { WorktreeManager, type RepoInfo, type WorktreeManagerOptions } from "./manager.ts";
-export { WorktreeError, type WorktreeErrorCode } from "./git.ts";
+export { isInWorkTree, WorktreeError, type WorktreeErrorCode } from "./git.ts";
 export {
   FINISH_ACTIONS,
   isFinal,

@@ -2,7 +2,7 @@
 // gateway with the offline model, and prints how to sign in; headless Chromium signs in that way,
 // runs `/claude …` in WebChat, sees the launch and the notices arrive in the page, and Ctrl-C
 // (SIGINT) then stops everything with exit code 0 and no process left behind.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -16,8 +16,8 @@ import { ensureChromium, ensureEmojiFont, launchChromium } from "./support/brows
 import { launchFromForm, openClaudeCodePage, recordEntries, recorded, waitForStatus, waitForText } from "./support/control-ui.ts";
 
 const SCREENSHOT = path.join(REPO_ROOT, "test-output", "start-webchat.png");
-/** The Claude Code page's screenshots, shown by the README and docs/control-ui.md. */
-const DOC_IMAGES = path.join(REPO_ROOT, "docs", "images");
+/** The page's screenshots of this run (docs/images/ is retaken by `npm run screenshots`, with a neutral workdir). */
+const PAGE_IMAGES = path.join(REPO_ROOT, "test-output");
 
 interface StartRun {
   proc: ChildProcess;
@@ -203,8 +203,10 @@ describe("npm start in a browser", () => {
       page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       await page.goto(signIn.url);
       await page.getByRole("textbox", { name: "Chat composer" }).waitFor({ timeout: 60_000 });
+      // The workdir becomes a repository, so the launch form offers the worktree option.
+      execFileSync("git", ["init", "-q", workdir()]);
       await openClaudeCodePage(page);
-      mkdirSync(DOC_IMAGES, { recursive: true });
+      mkdirSync(PAGE_IMAGES, { recursive: true });
     }, 120_000);
 
     afterAll(async () => {
@@ -214,6 +216,9 @@ describe("npm start in a browser", () => {
     it("launches a session from the form and its transcript grows live while it runs", async () => {
       // Recording starts before the launch: every entry the page adds is logged with the status shown then.
       await recordEntries(page);
+      await page.getByRole("tab", { name: "New session" }).click();
+      await page.locator("[data-worktree-option]").waitFor({ state: "visible", timeout: 15_000 });
+      expect(await page.locator("#occp-worktree").isChecked()).toBe(false);
       await launchFromForm(page, { prompt: "run the command `echo step-one; sleep 3; echo step-two`", name: "live-stream" });
       await waitForText(page, 'ol[aria-label="Transcript"]', /Done: I ran/, 90_000);
       await waitForStatus(page, "waiting", 30_000);
@@ -226,7 +231,7 @@ describe("npm start in a browser", () => {
       expect(whileRunning.some((e) => /Bash/.test(e.text))).toBe(true);
       expect(await page.locator('ol[aria-label="Transcript"]').innerText()).toContain("step-two");
       expect(await page.getByRole("heading", { name: /^live-stream/ }).innerText()).toContain("waiting for input");
-      await page.screenshot({ path: path.join(DOC_IMAGES, "control-ui-session.png") });
+      await page.screenshot({ path: path.join(PAGE_IMAGES, "control-ui-session.png") });
     }, 150_000);
 
     it("approves a permission request from the page (mode default) and the command runs", async () => {
@@ -236,7 +241,7 @@ describe("npm start in a browser", () => {
       expect(await card.first().innerText()).toMatch(/Bash/);
       expect(await page.getByRole("heading", { name: /^needs-approval/ }).innerText()).toContain("waiting for permission");
       expect(existsSync(path.join(workdir(), "approved.txt"))).toBe(false);
-      await page.screenshot({ path: path.join(DOC_IMAGES, "control-ui-permission.png") });
+      await page.screenshot({ path: path.join(PAGE_IMAGES, "control-ui-permission.png") });
       await card.first().getByRole("button", { name: "Allow once" }).click();
       await waitForText(page, 'ol[aria-label="Transcript"]', /Done: I ran/, 90_000);
       await expect.poll(() => page.locator("[data-request]").count(), { timeout: 10_000 }).toBe(0);
@@ -262,7 +267,7 @@ describe("npm start in a browser", () => {
       expect(rows[index("to-kill")]).toMatch(/killed/);
       // Fewer than a page of sessions exist, also counting those pushed while the page was open.
       expect(await page.getByRole("button", { name: /Load more/ }).count()).toBe(0);
-      await page.screenshot({ path: path.join(DOC_IMAGES, "control-ui-sessions.png") });
+      await page.screenshot({ path: path.join(PAGE_IMAGES, "control-ui-sessions.png") });
       await page.locator(".occp").getByLabel("Search by name").fill("to-kill");
       await expect.poll(() => list.locator("button.occp-row").count(), { timeout: 5_000 }).toBe(1);
       await page.locator(".occp").getByLabel("Search by name").fill("");
@@ -273,12 +278,17 @@ describe("npm start in a browser", () => {
 
     it("shows the cost chart with one point for today and the totals", async () => {
       await page.getByRole("tab", { name: "Costs" }).click();
-      const chart = page.getByRole("img", { name: /Cost per day over the last 30 days/ });
+      const chart = page.getByRole("img", { name: /Cost per day and per model over the last 30 days/ });
       await chart.waitFor({ timeout: 15_000 });
       const costs = await chart.locator("rect.occp-bar").evaluateAll((bars) => bars.map((b) => Number(b.getAttribute("data-cost"))));
       expect(costs).toHaveLength(30);
       expect(costs.filter((c) => c > 0)).toHaveLength(1);
       expect(costs[29]).toBeGreaterThan(0);
+      // Today's bar is split by model: the offline sessions ran on the default model.
+      const segments = await chart.locator("rect.occp-seg").evaluateAll((rects) => rects.map((r) => ({ model: r.getAttribute("data-model"), cost: Number(r.getAttribute("data-cost")) })));
+      expect(segments.length).toBeGreaterThanOrEqual(1);
+      expect(segments.reduce((a, x) => a + x.cost, 0)).toBeCloseTo(costs[29] ?? 0, 6);
+      expect(await page.getByRole("table", { name: "Cost by model" }).innerText()).toContain(segments[0]?.model ?? "?");
       expect(await page.locator(".occp-totals").innerText()).toMatch(/Total cost\s+\$\d/);
     }, 60_000);
   });
