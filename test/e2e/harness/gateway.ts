@@ -31,9 +31,6 @@ export const MOCK_PROVIDER_ID = "mock";
 
 export type JsonObject = Record<string, unknown>;
 
-/** Node's compile cache shared by the test gateways, node hosts and CLI runs (kept between runs). */
-export const TEST_COMPILE_CACHE = join(REPO_ROOT, "node_modules", ".cache", "openclaw-test-compile-cache");
-
 export interface TestChannelOptions {
   /** `channels.test-channel.allowFrom` (who may run commands). Default `["*"]`. */
   allowFrom?: string[];
@@ -410,9 +407,8 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
     NO_COLOR: "1",
     OPENCLAW_STATE_DIR: stateDir,
     OPENCLAW_CONFIG_PATH: configPath,
-    // One compile cache for every test gateway and CLI run: OpenClaw keeps it under TMPDIR, which
-    // is fresh per gateway here, so each start would compile all of OpenClaw's modules again.
-    NODE_COMPILE_CACHE: TEST_COMPILE_CACHE,
+    // No NODE_COMPILE_CACHE here: given one, OpenClaw respawns itself into a child process with
+    // its own cache directory, and the pid we hold would no longer be the gateway's.
     ...QUIET_GATEWAY_ENV,
   };
   for (const name of ["NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR"]) {

@@ -8,7 +8,6 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { OPENCLAW_ENTRY, QUIET_GATEWAY_ENV, resolveNodeBinary } from "../../../scripts/lib/gateway.ts";
 import { stagePluginPackage } from "../../../scripts/lib/plugin-package.ts";
-import { TEST_COMPILE_CACHE } from "../harness/gateway.ts";
 import type { GatewayHandle, JsonObject } from "../harness/gateway.ts";
 import { descendantPids, sleep, waitForPidsGone } from "../harness/processes.ts";
 
@@ -71,7 +70,6 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
     OPENCLAW_CONFIG_PATH: configPath,
     OPENCLAW_GATEWAY_TOKEN: options.gw.token,
     CLAUDE_CONFIG_DIR: path.join(home, ".claude"),
-    NODE_COMPILE_CACHE: TEST_COMPILE_CACHE,
     ...QUIET_GATEWAY_ENV,
     ...options.env,
   };
