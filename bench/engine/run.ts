@@ -1,5 +1,6 @@
 // Benchmark: the engine's overhead over a bare Agent SDK query() loop on the same scripted
-// session, alternating in one run, plus the engine's heap per idle session.
+// session, alternating in one run, plus the engine's heap per idle session. The engine runs as in
+// the plugin: its sessions and every transcript entry are recorded in a real store.
 // Run: npm run bench:engine  (options: --runs N, --idle N)
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -7,7 +8,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { query, type SDKUserMessage } from "@anthropic-ai/claude-agent-sdk";
 import { startOfflineModel, type ScriptedReply } from "../../offline-model/src/index.ts";
-import { SessionEngine, type SessionEvent } from "../../src/engine/index.ts";
+import { SessionEngine, silentLogger, type SessionEvent } from "../../src/engine/index.ts";
+import { openStore, recordEngine } from "../../src/store/index.ts";
 import { descendantPids, waitForPidsGone } from "../../scripts/lib/processes.ts";
 
 const { values } = parseArgs({
@@ -80,6 +82,9 @@ async function bare(prompt: string): Promise<Timing> {
 }
 
 const engine = new SessionEngine<null>({ baseEnv: env, defaultWorkdir: workdir, maxSessions: Math.max(5, IDLE), idleTimeoutMs: 0 });
+await mkdir(path.join(root, "state"));
+const store = openStore<null>({ stateDir: path.join(root, "state"), maxPersistedSessions: 10_000, agentOf: () => undefined });
+const stopRecording = recordEngine(engine, store.sessions, silentLogger, store.transcripts);
 
 function viaEngine(prompt: string): Promise<Timing> {
   return new Promise((resolve, reject) => {
@@ -173,6 +178,10 @@ const perSession = (heapAfter - heapBefore) / IDLE;
 console.log(`engine heap per idle session (${IDLE} waiting sessions): ${(perSession / 1024).toFixed(1)} KiB  (target ≤ 1024 KiB)`);
 
 await engine.shutdown();
+stopRecording();
+const recorded = store.sessions.count();
+store.close();
+console.log(`transcripts on: ${recorded} sessions recorded in the store with their output entries`);
 await model.close();
 await rm(root, { recursive: true, force: true });
 console.log(`targets: ratio ≤ 1.05 → first output ${r1 <= 1.05 ? "met" : "MISSED"}, result ${r2 <= 1.05 ? "met" : "MISSED"}; heap ${perSession <= 1024 * 1024 ? "met" : "MISSED"}`);
