@@ -4,54 +4,25 @@
 // directory reporting more slots); node queues and this machine's queue never wait for each
 // other; "auto" waits for whichever node frees first; a lost node takes no new sessions until it
 // is seen again; kill, the queue bound and a restart behave as for local launches.
-import { EventEmitter } from "node:events";
 import { tmpdir } from "node:os";
-import { PassThrough } from "node:stream";
 import type { Options, Query, SDKUserMessage } from "@anthropic-ai/claude-agent-sdk";
 import { describe, expect, it } from "vitest";
+import { StandInProcess } from "../../test/support/hosted-process.ts";
 import { EventLog } from "../../test/support/events.ts";
 import { claudeCodeBackend } from "./backends/claude-code/index.ts";
 import { SessionEngine } from "./engine.ts";
-import type { HostedProcess, ProcessHost } from "./process-host.ts";
+import type { ProcessHost } from "./process-host.ts";
 import type { NodeOption, NodeRef, SessionSnapshot } from "./types.ts";
 
 type Owner = { agentId: string };
 
-class NodeProcess extends EventEmitter implements HostedProcess {
-  readonly stdin = new PassThrough();
-  readonly stdout = new PassThrough();
-  readonly stderr = new PassThrough();
-  exitCode: number | null = null;
-  signalCode: NodeJS.Signals | null = null;
-  killed = false;
-  lost: string | undefined;
-  readonly cwd: string | undefined;
-  constructor(cwd: string | undefined) {
-    super();
-    this.cwd = cwd;
-  }
-  end(code: number | null, lost?: string): void {
-    if (this.exitCode !== null || this.signalCode !== null) return;
-    this.lost = lost;
-    this.exitCode = code;
-    this.signalCode = code === null ? "SIGTERM" : null;
-    this.stdout.end();
-    this.emit("exit", code, this.signalCode);
-  }
-  kill(): boolean {
-    this.killed = true;
-    this.end(null);
-    return true;
-  }
-}
-
 /** Every node's processes, by node id. */
 function hosts() {
-  const spawned = new Map<string, NodeProcess[]>();
+  const spawned = new Map<string, StandInProcess[]>();
   const hostFor = (node: NodeRef): ProcessHost => ({
     label: `node ${node.name}`,
     spawn(options) {
-      const p = new NodeProcess(options.cwd);
+      const p = new StandInProcess(options.cwd);
       spawned.set(node.id, [...(spawned.get(node.id) ?? []), p]);
       return p;
     },

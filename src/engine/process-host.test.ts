@@ -2,47 +2,24 @@
 // SDK's query (it spawns through the session's spawnClaudeCodeProcess like the SDK, and ends when
 // that process exits): the host is used, a lost host ends the session interrupted and resumable,
 // a resume stays on its node, node sessions do not count against maxSessions.
-import { EventEmitter } from "node:events";
-import { PassThrough } from "node:stream";
 import type { Options, Query, SDKUserMessage } from "@anthropic-ai/claude-agent-sdk";
 import { describe, expect, it } from "vitest";
+import { StandInProcess } from "../../test/support/hosted-process.ts";
 import { claudeCodeBackend } from "./backends/claude-code/index.ts";
 import { SessionEngine, type SessionHistory } from "./engine.ts";
-import type { HostedProcess, ProcessHost } from "./process-host.ts";
+import type { ProcessHost } from "./process-host.ts";
 import type { SessionEvent } from "./types.ts";
 
 /** A process that never starts anything: exits when told to. */
-class FakeProcess extends EventEmitter implements HostedProcess {
-  readonly stdin = new PassThrough();
-  readonly stdout = new PassThrough();
-  readonly stderr = new PassThrough();
-  exitCode: number | null = null;
-  signalCode: NodeJS.Signals | null = null;
-  killed = false;
-  lost: string | undefined;
-  end(code: number | null, lost?: string): void {
-    this.lost = lost;
-    this.exitCode = code;
-    this.signalCode = code === null ? "SIGHUP" : null;
-    this.stdout.end();
-    this.emit("exit", code, this.signalCode);
-  }
-  kill(): boolean {
-    this.killed = true;
-    if (this.exitCode === null && this.signalCode === null) this.end(null);
-    return true;
-  }
-}
-
-function fakeHost(label: string): ProcessHost & { spawned: FakeProcess[]; cwds: Array<string | undefined> } {
-  const spawned: FakeProcess[] = [];
+function fakeHost(label: string): ProcessHost & { spawned: StandInProcess[]; cwds: Array<string | undefined> } {
+  const spawned: StandInProcess[] = [];
   const cwds: Array<string | undefined> = [];
   return {
     label,
     spawned,
     cwds,
     spawn(options) {
-      const p = new FakeProcess();
+      const p = new StandInProcess();
       spawned.push(p);
       cwds.push(options.cwd);
       return p;

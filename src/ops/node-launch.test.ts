@@ -5,12 +5,11 @@
 // being refused, and starts there when the directory reports a slot.
 import { homedir } from "node:os";
 import path from "node:path";
-import { EventEmitter } from "node:events";
-import { PassThrough } from "node:stream";
 import type { Options, Query, SDKUserMessage } from "@anthropic-ai/claude-agent-sdk";
 import { describe, expect, it } from "vitest";
+import { StandInProcess } from "../../test/support/hosted-process.ts";
 import { parseConfig } from "../config.ts";
-import { claudeCodeBackend, SessionEngine, type HostedProcess, type ProcessHost } from "../engine/index.ts";
+import { claudeCodeBackend, SessionEngine, type ProcessHost } from "../engine/index.ts";
 import { NodeDirectory, type ListedNode } from "../nodes/directory.ts";
 import type { InfoParams, NodeInfo } from "../nodes/protocol.ts";
 import { ForegroundRegistry } from "./foreground.ts";
@@ -20,21 +19,6 @@ import type { Caller, Owner } from "./types.ts";
 
 const person: Caller = { kind: "operator", origin: "command", label: "user alice on test", agentId: "main", sessionKey: undefined, route: { channel: "test", to: "alice" } };
 const NODE_HOME = "/home/builder";
-
-class Idle extends EventEmitter implements HostedProcess {
-  readonly stdin = new PassThrough();
-  readonly stdout = new PassThrough();
-  readonly stderr = new PassThrough();
-  exitCode: number | null = null;
-  signalCode: NodeJS.Signals | null = null;
-  killed = false;
-  kill(): boolean {
-    this.killed = true;
-    this.signalCode = "SIGTERM";
-    this.emit("exit", null, "SIGTERM");
-    return true;
-  }
-}
 
 /** A node session spawns through its host (like the SDK); a local one just idles. Both last until closed. */
 function query(params: { prompt: AsyncIterable<SDKUserMessage>; options: Options }): Query {
@@ -73,7 +57,7 @@ function setup() {
     label: "node alpha",
     spawn(options) {
       cwds.push(options.cwd);
-      return new Idle();
+      return new StandInProcess();
     },
   };
   const config = parseConfig({ skipSafetyChecks: true });
