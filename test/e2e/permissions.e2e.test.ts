@@ -284,7 +284,8 @@ describe("what agents may not do", () => {
     ];
     for (const [command, reason] of cases) expect(await p.command("alice", command), command).toMatch(reason);
     const toolCases: Array<[Record<string, unknown>, RegExp]> = [
-      [{}, /"decision" is required: one of allow, allow_session, deny, answer/],
+      [{}, /"request" is required/],
+      [{ request: "rzzzz" }, /"decision" is required: one of allow, allow_session, deny, answer/],
       [{ request: "rzzzz", decision: "maybe" }, /"decision" must be one of allow, allow_session, deny, answer, got "maybe"/],
       [{ decision: "allow" }, /"request" is required/],
       [{ request: "rzzzz", decision: "answer" }, /a question needs "answers"/],

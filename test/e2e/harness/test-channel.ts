@@ -134,11 +134,19 @@ export function createTestChannelClient(options: TestChannelClientOptions): Test
       return (json as ControlResponse).hungSends;
     },
     injectInbound: async (request, injectOptions = {}) => {
-      const { status, json } = await post(TEST_CHANNEL_INBOUND_PATH, request, injectOptions.timeoutMs ?? 60_000);
-      if (status !== 200) {
-        throw new Error(`test-channel: inbound injection failed: HTTP ${status} ${typeof json === "string" ? json : JSON.stringify(json)}`);
+      for (let attempt = 1; ; attempt++) {
+        const { status, json } = await post(TEST_CHANNEL_INBOUND_PATH, request, injectOptions.timeoutMs ?? 60_000);
+        if (status === 200) return json as InjectInboundResponse;
+        const text = typeof json === "string" ? json : JSON.stringify(json);
+        // The host's own transient: the first message to an agent opens its database and starts a
+        // verification worker that holds the state lock for a moment; a message arriving then is
+        // refused before it is dispatched. A channel would deliver it again; so do we, a few times.
+        if (attempt < 5 && text.includes("StateDatabaseCoordinatorContentionError")) {
+          await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+          continue;
+        }
+        throw new Error(`test-channel: inbound injection failed: HTTP ${status} ${text}`);
       }
-      return json as InjectInboundResponse;
     },
   };
 }
