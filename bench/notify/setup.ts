@@ -29,32 +29,41 @@ export interface NotifyGatewayOptions {
 /**
  * The same gateway with or without our plugin: the fixture is loaded in both, so the difference
  * between the two is our plugin alone. The gateway runs with --expose-gc so heap figures can be
- * read after a collection.
+ * read after a collection. The plugin is staged as a user installs it (see
+ * scripts/lib/plugin-package.ts), once per gateway; the handle's cleanup removes that copy too.
  */
-let staged: string | undefined;
-
-/** The plugin as a user installs it (see scripts/lib/plugin-package.ts), staged once per run. */
-function stagedPluginDir(): string {
-  if (!staged) {
-    const dir = mkdtempSync(path.join(tmpdir(), "openclaw-bench-plugin-"));
-    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
-    staged = stagePluginPackage(path.join(dir, PLUGIN_ID));
-  }
-  return staged;
-}
-
-export function startNotifyGateway(options: NotifyGatewayOptions): Promise<GatewayHandle> {
+export async function startNotifyGateway(options: NotifyGatewayOptions): Promise<GatewayHandle> {
   const pluginConfig: Record<string, JsonObject> = { [BENCH_NOTIFY_PLUGIN_ID]: { distDir: path.join(REPO_ROOT, "dist") } };
   if (options.withPlugin) pluginConfig[PLUGIN_ID] = {};
-  return startGateway({
-    label: options.label,
-    pluginPaths: options.withPlugin ? [stagedPluginDir(), FIXTURE_DIR] : [FIXTURE_DIR],
-    pluginConfig,
-    testChannel: true,
-    env: { NODE_OPTIONS: "--expose-gc" },
-    ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
-    ...(options.exclusive !== undefined ? { exclusive: options.exclusive } : {}),
-    ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
+  const stagedParent = options.withPlugin ? mkdtempSync(path.join(tmpdir(), "openclaw-bench-plugin-")) : undefined;
+  const removeStaged = (): void => {
+    if (stagedParent) rmSync(stagedParent, { recursive: true, force: true });
+  };
+  let gw: GatewayHandle;
+  try {
+    gw = await startGateway({
+      label: options.label,
+      pluginPaths: stagedParent ? [stagePluginPackage(path.join(stagedParent, PLUGIN_ID)), FIXTURE_DIR] : [FIXTURE_DIR],
+      pluginConfig,
+      testChannel: true,
+      env: { NODE_OPTIONS: "--expose-gc" },
+      ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+      ...(options.exclusive !== undefined ? { exclusive: options.exclusive } : {}),
+      ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
+    });
+  } catch (err) {
+    removeStaged();
+    throw err;
+  }
+  const cleanup = gw.cleanup.bind(gw);
+  return Object.assign(gw, {
+    cleanup: async () => {
+      try {
+        await cleanup();
+      } finally {
+        removeStaged();
+      }
+    },
   });
 }
 
