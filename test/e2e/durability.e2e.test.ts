@@ -6,6 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ReplyHandler } from "../../offline-model/src/index.ts";
 import { isAlive, waitForPidsGone } from "./harness/processes.ts";
 import { STORE_FILE } from "../../src/store/index.ts";
 import { BACKGROUND_JOBS, backgroundJobs, newTag, pidsWithEnv, pollUntil } from "../support/processes.ts";
@@ -240,6 +241,14 @@ describe("durability across restarts and crashes", () => {
   }, 120_000);
 });
 
+/** "wt-write NAME TEXT": Claude Code writes NAME in its own workdir. */
+const worktreeWrites: ReplyHandler = (req) => {
+  const m = /wt-write (\S+) (.+)$/.exec(req.lastUserText ?? "");
+  if (!m) return undefined;
+  if (req.toolResults.length === 0) return { type: "tool_use", name: "Write", input: { file_path: path.join(req.workdir ?? "/nowhere", m[1]!), content: `${m[2]}\n` } };
+  return { type: "text", text: `wrote ${m[1]}` };
+};
+
 describe("worktree sessions across a restart", () => {
   interface WorktreeJson {
     path: string;
@@ -263,13 +272,7 @@ describe("worktree sessions across a restart", () => {
     git(repo, "checkout", "-q", "-b", "users-work");
     writeFileSync(path.join(repo, "README.md"), "the user's uncommitted edit\n");
     writeFileSync(path.join(repo, "notes.txt"), "the user's untracked notes\n");
-    // "wt-write NAME TEXT": Claude Code writes NAME in its own workdir.
-    p.claude.setHandler((req) => {
-      const m = /wt-write (\S+) (.+)$/.exec(req.lastUserText ?? "");
-      if (!m) return undefined;
-      if (req.toolResults.length === 0) return { type: "tool_use", name: "Write", input: { file_path: path.join(req.workdir ?? "/nowhere", m[1]!), content: `${m[2]}\n` } };
-      return { type: "text", text: `wrote ${m[1]}` };
-    });
+    p.claude.setHandler(worktreeWrites);
     try {
       const after = p.gw.outbound().length;
       const reply = await p.command("alice", `/claude --worktree --name wt-e2e --workdir ${repo} wt-write result.txt from the session`);
@@ -325,12 +328,7 @@ describe("worktree sessions across a restart", () => {
     git(repo, "add", ".");
     git(repo, "commit", "-q", "-m", "init");
     writeFileSync(path.join(repo, "untracked.txt"), "the user's\n");
-    p.claude.setHandler((req) => {
-      const m = /wt-write (\S+) (.+)$/.exec(req.lastUserText ?? "");
-      if (!m) return undefined;
-      if (req.toolResults.length === 0) return { type: "tool_use", name: "Write", input: { file_path: path.join(req.workdir ?? "/nowhere", m[1]!), content: `${m[2]}\n` } };
-      return { type: "text", text: `wrote ${m[1]}` };
-    });
+    p.claude.setHandler(worktreeWrites);
     try {
       const launch = (name: string, text: string) =>
         p.gw.rpc<{ session: { id: string }; worktree: WorktreeJson }>("claude-code.launch", { prompt: `wt-write shared.txt ${text}`, name, workdir: repo, worktree: true, multi_turn_disabled: true });

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CREDENTIAL_VARIABLES } from "../../scripts/lib/credentials.ts";
+import { userEnvironment } from "../../scripts/lib/demo-run.ts";
 import { freePort, REPO_ROOT } from "../../scripts/lib/gateway.ts";
 import { descendantPids, isAlive, sleep } from "../../scripts/lib/processes.ts";
 import { acquireLock, type LockHandle } from "./harness/lock.ts";
@@ -98,21 +98,6 @@ async function send(page: Page, message: string, timeoutMs = 60_000): Promise<vo
     }
     if (Date.now() > deadline) throw new Error(`WebChat did not take the message within ${timeoutMs} ms: ${message}`);
   }
-}
-
-/**
- * This environment minus what a user starting `npm start` would not have: the test runner's
- * markers (OpenClaw switches to its own test mode when it sees VITEST or NODE_ENV=test: no logs,
- * different command handling) and any Anthropic credentials (the test runs offline).
- */
-function userEnvironment(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || k.startsWith("VITEST") || k === "TEST" || (k === "NODE_ENV" && v === "test")) continue;
-    env[k] = v;
-  }
-  for (const name of CREDENTIAL_VARIABLES) delete env[name];
-  return env;
 }
 
 beforeAll(async () => {
