@@ -25,27 +25,25 @@ export interface StageOptions {
   dependencies?: "linked" | "runtime";
 }
 
-/** The paths `npm pack` would include besides package.json (README and LICENSE are always included). */
-export function packagedFiles(root: string = REPO_ROOT): string[] {
-  const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as PackageJson;
-  if (!Array.isArray(pkg.files) || !pkg.files.every((f): f is string => typeof f === "string")) {
-    throw new Error(`package.json "files" must list the paths the package ships`);
-  }
-  return pkg.files;
-}
-
 /**
  * Writes the package into `dest` (replacing what was there) and returns `dest`. Needs a build:
  * dist/ is part of the package.
  */
-export function stagePluginPackage(dest: string, root: string = REPO_ROOT, options: StageOptions = {}): string {
+export function stagePluginPackage(dest: string, options: StageOptions = {}): string {
+  const root = REPO_ROOT;
   if (!existsSync(path.join(root, "dist", "src", "index.js"))) {
     throw new Error("dist/ is missing: run `npm run build` first");
   }
+  const manifestText = readFileSync(path.join(root, "package.json"), "utf8");
+  const files = (JSON.parse(manifestText) as PackageJson).files;
+  // The paths `npm pack` would include besides package.json (README and LICENSE always are).
+  if (!Array.isArray(files) || !files.every((f): f is string => typeof f === "string")) {
+    throw new Error(`package.json "files" must list the paths the package ships`);
+  }
   rmSync(dest, { recursive: true, force: true });
   mkdirSync(dest, { recursive: true });
-  writeFileSync(path.join(dest, "package.json"), readFileSync(path.join(root, "package.json")));
-  for (const entry of packagedFiles(root)) {
+  writeFileSync(path.join(dest, "package.json"), manifestText);
+  for (const entry of files) {
     const from = path.join(root, entry);
     if (!existsSync(from)) throw new Error(`package.json "files" lists ${entry}, which does not exist`);
     cpSync(from, path.join(dest, entry), { recursive: true });

@@ -54,7 +54,7 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
     update: { checkOnStart: false },
     logging: { file: path.join(rootDir, "node.log") },
     plugins: {
-      load: { paths: [stagePluginPackage(path.join(rootDir, PLUGIN_ID), undefined, { dependencies: "runtime" })] },
+      load: { paths: [stagePluginPackage(path.join(rootDir, PLUGIN_ID), { dependencies: "runtime" })] },
       entries: { [PLUGIN_ID]: { enabled: true, config: { nodeAllowedWorkdirs: [workdir], ...options.pluginConfig } } },
     },
   };

@@ -48,7 +48,7 @@ export interface PluginGatewayOptions {
 /** A copy of the plugin as it installs (see scripts/lib/plugin-package.ts), removed by `remove()`. */
 export async function stagedPlugin(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const parent = await mkdtemp(path.join(tmpdir(), "openclaw-e2e-plugin-"));
-  const dir = stagePluginPackage(path.join(parent, PLUGIN_ID), undefined, { dependencies: "runtime" });
+  const dir = stagePluginPackage(path.join(parent, PLUGIN_ID), { dependencies: "runtime" });
   return { dir, remove: () => rm(parent, { recursive: true, force: true }) };
 }
 
