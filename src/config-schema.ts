@@ -139,6 +139,12 @@ export const CONFIG_SCHEMA = Type.Object(
       }),
     ),
     nodeSlots: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: "On a node: Claude Code sessions it runs at once (default: its cores)" })),
+    claudeExecutable: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "The Claude Code CLI sessions run (absolute path, ${VAR} and ~ expanded); default: the binary installed with the Agent SDK",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -31,6 +31,14 @@ describe("plugin config", () => {
     expect(agentEnvFor(cfg, "/tmp")).toEqual({ A: "all" });
   });
 
+  it("claudeExecutable: unset by default (the SDK's binary), ~ and ${VAR} expanded, absolute only", () => {
+    expect(DEFAULT_CONFIG.claudeExecutable).toBeUndefined();
+    expect(parseConfig({ claudeExecutable: "~/.local/bin/claude" }, env).claudeExecutable).toBe("/home/u/.local/bin/claude");
+    expect(parseConfig({ claudeExecutable: "${PROJECTS}/bin/claude" }, env).claudeExecutable).toBe("/srv/projects/bin/claude");
+    expect(() => parseConfig({ claudeExecutable: "claude" }, env)).toThrow(/claudeExecutable must be an absolute path, got "claude"/);
+    expect(() => parseConfig({ claudeExecutable: 7 }, env)).toThrow(/claudeExecutable/);
+  });
+
   it("reports every problem at once, with what to do", () => {
     let error: unknown;
     try {

@@ -75,6 +75,8 @@ export interface PluginConfig {
   nodeAllowedWorkdirs: string[];
   /** On a node: sessions it runs at once (default: its cores). */
   nodeSlots: number | undefined;
+  /** The Claude Code CLI to run; undefined = the Agent SDK's own platform binary. */
+  claudeExecutable: string | undefined;
 }
 
 export interface WorktreeRule {
@@ -171,6 +173,7 @@ const READERS: { readonly [K in ConfigKey]?: (value: unknown, env: Env, attempt:
   allowedWorkdirs: (v, env, attempt) => pathList(v, env, attempt, "allowedWorkdirs", "allowedWorkdirs must be a list of absolute directory paths"),
   permissionPolicy: (v, _env, attempt) => parsePolicy(v, attempt),
   worktreeRoot: (v, env) => absolutePath(v, env, "worktreeRoot"),
+  claudeExecutable: (v, env) => expandPath(nonEmpty(v, "claudeExecutable must be the absolute path of a Claude Code CLI"), env, "claudeExecutable"),
   worktreeByWorkdir: (v, env, attempt) => {
     if (!isPlainObject(v)) throw new Error('worktreeByWorkdir must map a workdir path to true or false, e.g. {"${HOME}/src/api": true}');
     const rules: WorktreeRule[] = [];

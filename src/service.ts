@@ -3,7 +3,7 @@
 // outlives the gateway), leaves undelivered notices in the outbox and closes the store.
 import path from "node:path";
 import { parseConfig, type PluginConfig } from "./config.ts";
-import { SessionEngine, type Logger } from "./engine/index.ts";
+import { claudeCodeBackend, SessionEngine, type Logger } from "./engine/index.ts";
 import { createNodeTransport } from "./host/nodes.ts";
 import { createHostSafetyEnvironment } from "./host/safety.ts";
 import { createHostTransport } from "./host/transport.ts";
@@ -38,7 +38,7 @@ export function readPluginConfig(runtime: HostRuntime): unknown {
 }
 
 /** Keys a config edit cannot apply in place (see docs/configuration.md). */
-const APPLIED_AT_NEXT_START: ReadonlySet<string> = new Set(["worktreeRoot", "prDraft", "worktreeRetentionDays"]);
+const APPLIED_AT_NEXT_START: ReadonlySet<string> = new Set(["worktreeRoot", "prDraft", "worktreeRetentionDays", "claudeExecutable"]);
 
 /** How often the service looks for a config edit (an operation looks at once). */
 const CONFIG_WATCH_MS = 1000;
@@ -162,6 +162,7 @@ export function createService(deps: ServiceDeps) {
         history: store.sessions,
         stats: recovery.stats,
         processHostFor: (node) => nodes.processHostFor(node),
+        backend: claudeCodeBackend(config.claudeExecutable ? { pathToClaudeCodeExecutable: config.claudeExecutable } : {}),
         ...Operations.engineHooks(config, [worktreeRoot]),
       });
       const stopRecording = recordEngine(engine, store.sessions, logger, store.transcripts);
@@ -219,7 +220,7 @@ export function createService(deps: ServiceDeps) {
         store.transcripts.setMaxEntriesPerSession(next.maxOutputEntriesPerSession);
         const atNextStart = keys.filter((k) => APPLIED_AT_NEXT_START.has(k));
         logger.info(`config change applied without a restart: ${keys.join(", ")}. Running sessions keep the settings they started with; new launches use the new ones.`);
-        if (atNextStart.length) logger.warn(`config change to ${atNextStart.join(", ")} takes effect at the gateway's next start (the worktree manager and its clean-up keep the values they started with).`);
+        if (atNextStart.length) logger.warn(`config change to ${atNextStart.join(", ")} takes effect at the gateway's next start (the service reads it once, when it starts).`);
       });
       const stopWatchingConfig = live.watch(CONFIG_WATCH_MS);
       running = { engine, notifier, delivery, store, stopRecording: () => (stopUiEvents(), stopRecording()), stopWatchingConfig, stopWorktrees: () => (stopNodeWatch(), stopWorktrees()) };

@@ -5,6 +5,7 @@
 // per start that an installed plugin never pays. `npm start` and the e2e gateways load this copy.
 import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { resolveClaudeBinary } from "../../src/safety/probes.ts";
 import { REPO_ROOT } from "./gateway.ts";
 
 interface PackageJson {
@@ -23,6 +24,22 @@ export interface StageOptions {
    * "linked" when hard links cannot be made (another filesystem).
    */
   dependencies?: "linked" | "runtime";
+  /**
+   * With "runtime": leave out the Agent SDK's platform binary package (the Claude Code CLI, 381 MB,
+   * which the host also copies and hashes at each load: about 9 s of every gateway start here).
+   * The gateway's plugin config must then set claudeExecutable, e.g. to installedClaudeBinary().
+   */
+  withoutClaudeBinary?: boolean;
+}
+
+/** The SDK's per-platform CLI packages (`@anthropic-ai/claude-agent-sdk-linux-x64`, …). */
+const CLAUDE_BINARY_PACKAGE = /^@anthropic-ai\/claude-agent-sdk-/;
+
+/** The Claude Code CLI installed in the repository, as the plugin would find it. */
+export function installedClaudeBinary(): string {
+  const found = resolveClaudeBinary();
+  if ("error" in found) throw new Error(`${found.error} (run \`npm ci\`)`);
+  return found.path;
 }
 
 /**
@@ -50,7 +67,7 @@ export function stagePluginPackage(dest: string, options: StageOptions = {}): st
   }
   if (options.dependencies === "runtime") {
     try {
-      linkRuntimeDependencies(root, path.join(dest, "node_modules"));
+      linkRuntimeDependencies(root, path.join(dest, "node_modules"), options.withoutClaudeBinary === true ? CLAUDE_BINARY_PACKAGE : undefined);
       return dest;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EXDEV") throw err;
@@ -65,14 +82,14 @@ function readManifest(dir: string): PackageJson {
   return JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as PackageJson;
 }
 
-/** Hard-links the installed packages the plugin needs at run time (dependencies and the optional ones installed, no peers). */
-function linkRuntimeDependencies(root: string, destModules: string): void {
+/** Hard-links the installed packages the plugin needs at run time (dependencies and the optional ones installed, no peers), but those `leaveOut` matches. */
+function linkRuntimeDependencies(root: string, destModules: string, leaveOut: RegExp | undefined): void {
   const installed = path.join(root, "node_modules");
   const seen = new Set<string>();
   const visit = (manifest: PackageJson, required: boolean): void => {
     const names = [...Object.keys(manifest.dependencies ?? {}).map((n) => [n, required] as const), ...Object.keys(manifest.optionalDependencies ?? {}).map((n) => [n, false] as const)];
     for (const [name, needed] of names) {
-      if (seen.has(name)) continue;
+      if (seen.has(name) || leaveOut?.test(name)) continue;
       const from = path.join(installed, name);
       if (!existsSync(path.join(from, "package.json"))) {
         if (needed) throw new Error(`dependency ${name} is not installed: run \`npm ci\``);

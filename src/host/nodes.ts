@@ -29,6 +29,7 @@ function nodeSide(api: OpenClawPluginApi): Promise<NodeSide> {
         const config = parseConfig(api.pluginConfig);
         return { allowedWorkdirs: config.nodeAllowedWorkdirs, slots: config.nodeSlots };
       },
+      claudePath: () => parseConfig(api.pluginConfig).claudeExecutable ?? m.bundledClaudePath(),
       logger,
     });
   });

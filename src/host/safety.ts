@@ -77,7 +77,7 @@ export function createDoctorHost(runtime: HostRuntime, pluginConfig: unknown, re
     workspaceDir: safety.workspaceDir,
     fileExists: existsSync,
     readScratch: safety.readScratch,
-    probeClaude: () => probeClaudeBinary(),
+    probeClaude: (executable) => probeClaudeBinary(executable),
     probeCredentials: (env) => probeCredentials(env),
     writeConfig: (edits) => writeHostConfig(runtime, edits),
   };

@@ -20,7 +20,8 @@ describe("machine checks", () => {
 
   it("Claude Code binary: found and running, missing, or broken", () => {
     expect(checkClaudeBinary({ kind: "ok", path: "/x/claude", version: "2.1.331 (Claude Code)" }).detail).toBe("Claude Code 2.1.331 (Claude Code) (/x/claude)");
-    expect(checkClaudeBinary({ kind: "missing", reason: "no package" }).status).toBe("fail");
+    expect(checkClaudeBinary({ kind: "missing", reason: "no package" })).toMatchObject({ status: "fail", fix: expect.stringContaining("without --omit=optional") });
+    expect(checkClaudeBinary({ kind: "missing", reason: "claudeExecutable is /x/claude, which does not exist" }).fix).toMatch(/^Point claudeExecutable at an installed Claude Code CLI/);
     expect(checkClaudeBinary({ kind: "broken", path: "/x/claude", reason: "exec format error" }).detail).toContain("does not run: exec format error");
   });
 

@@ -19,7 +19,8 @@ export interface DoctorHost {
   workspaceDir(agentId: string, config: HostConfigView): string;
   fileExists(path: string): boolean;
   readScratch(agentId: string): MonitorScratch;
-  probeClaude(): Promise<ClaudeProbe>;
+  /** `executable`: the plugin config's claudeExecutable, when set. */
+  probeClaude(executable?: string): Promise<ClaudeProbe>;
   probeCredentials(env: Env): Promise<CredentialsProbe>;
   writeConfig(edits: readonly ConfigEdit[]): Promise<void>;
 }
@@ -89,7 +90,14 @@ export function checkClaudeBinary(probe: ClaudeProbe): Finding {
     case "ok":
       return { check: "claude-binary", status: "ok", detail: `Claude Code ${probe.version} (${probe.path})` };
     case "missing":
-      return { check: "claude-binary", status: "fail", detail: `the Claude Code binary is missing: ${probe.reason}.`, fix: "Reinstall the plugin with its optional dependencies (npm install without --omit=optional)." };
+      return {
+        check: "claude-binary",
+        status: "fail",
+        detail: `the Claude Code binary is missing: ${probe.reason}.`,
+        fix: probe.reason.startsWith("claudeExecutable")
+          ? "Point claudeExecutable at an installed Claude Code CLI (`command -v claude` shows one), or remove the key to run the binary installed with the plugin."
+          : "Reinstall the plugin with its optional dependencies (npm install without --omit=optional), or set claudeExecutable to an installed Claude Code CLI.",
+      };
     case "broken":
       return {
         check: "claude-binary",
@@ -223,7 +231,7 @@ async function gather(host: DoctorHost, hostConfig: HostConfigView, claude: Clau
 export async function runDoctor(host: DoctorHost, options: { fix: boolean; ranIn: DoctorReport["ranIn"] }): Promise<DoctorReport> {
   const hostConfig = host.hostConfig();
   const parsed = parsePluginConfig(host.pluginConfig, host.env);
-  const [claude, credentials] = await Promise.all([host.probeClaude(), host.probeCredentials(sessionEnv(host.env, parsed.config))]);
+  const [claude, credentials] = await Promise.all([host.probeClaude(parsed.config?.claudeExecutable), host.probeCredentials(sessionEnv(host.env, parsed.config))]);
   const findings = diagnose(await gather(host, hostConfig, claude, credentials));
   const edits = options.fix ? safeEdits(findings) : [];
   if (edits.length === 0) return report(options.ranIn, findings, []);

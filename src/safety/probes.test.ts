@@ -1,6 +1,8 @@
 // The machine probes: the real Claude Code binary the SDK ships, credential detection by name,
 // and base-URL reachability against a local server and a closed port.
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
@@ -13,6 +15,22 @@ describe("the Claude Code binary", () => {
     const probe = await probeClaudeBinary();
     expect(probe).toMatchObject({ kind: "ok" });
     expect(probe.kind === "ok" ? probe.version : "").toMatch(/^\d+\.\d+\.\d+/);
+  }, 30_000);
+
+  it("runs the configured claudeExecutable instead, and names the key when it is missing or not runnable", async () => {
+    const found = resolveClaudeBinary();
+    const bundled = "path" in found ? found.path : "";
+    expect(await probeClaudeBinary(bundled)).toMatchObject({ kind: "ok", path: bundled });
+    const dir = mkdtempSync(path.join(tmpdir(), "probe-"));
+    try {
+      const missing = await probeClaudeBinary(path.join(dir, "claude"));
+      expect(missing.kind === "missing" ? missing.reason : "").toBe(`claudeExecutable is ${path.join(dir, "claude")}, which does not exist`);
+      writeFileSync(path.join(dir, "plain"), "not a program", { mode: 0o644 });
+      const plain = await probeClaudeBinary(path.join(dir, "plain"));
+      expect(plain.kind === "missing" ? plain.reason : "").toMatch(/claudeExecutable is .*plain, which cannot be run \(EACCES\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 30_000);
 
   it("says which package is missing on a platform without one", () => {

@@ -1,7 +1,7 @@
 // The doctor's look at the machine (no OpenClaw here): the Claude Code binary the Agent SDK would
 // spawn, the credentials Claude Code would find, and whether a custom ANTHROPIC_BASE_URL answers.
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -41,6 +41,16 @@ export function resolveClaudeBinary(platform: string = process.platform, arch: s
   return { error: `no Claude Code binary package (${candidates.join(" or ")}) is installed: the plugin was installed without optional dependencies; reinstall it without --omit=optional` };
 }
 
+function configuredClaudeBinary(file: string): { path: string } | { error: string } {
+  try {
+    accessSync(file, constants.X_OK);
+    return { path: file };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { error: code === "ENOENT" ? `claudeExecutable is ${file}, which does not exist` : `claudeExecutable is ${file}, which cannot be run (${code ?? "not executable"})` };
+  }
+}
+
 /** The Claude Code version the installed Agent SDK declares it bundles (`claudeCodeVersion` in its package.json). */
 export function bundledClaudeCodeVersion(): string | undefined {
   try {
@@ -52,9 +62,12 @@ export function bundledClaudeCodeVersion(): string | undefined {
   }
 }
 
-/** Runs `<binary> --version` (bounded) to prove the binary starts on this machine. */
-export function probeClaudeBinary(timeoutMs = 20_000): Promise<ClaudeProbe> {
-  const found = resolveClaudeBinary();
+/**
+ * Runs `<binary> --version` (bounded) to prove the binary starts on this machine: `configured` (the
+ * plugin's claudeExecutable) when given, else the SDK's own.
+ */
+export function probeClaudeBinary(configured?: string, timeoutMs = 20_000): Promise<ClaudeProbe> {
+  const found = configured ? configuredClaudeBinary(configured) : resolveClaudeBinary();
   if ("error" in found) return Promise.resolve({ kind: "missing", reason: found.error });
   return new Promise((resolve) => {
     execFile(found.path, ["--version"], { timeout: timeoutMs, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? os.homedir(), DISABLE_AUTOUPDATER: "1" } }, (err, stdout, stderr) => {

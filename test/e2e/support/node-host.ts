@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { OPENCLAW_ENTRY, QUIET_GATEWAY_ENV, resolveNodeBinary } from "../../../scripts/lib/gateway.ts";
-import { stagePluginPackage } from "../../../scripts/lib/plugin-package.ts";
+import { installedClaudeBinary, stagePluginPackage } from "../../../scripts/lib/plugin-package.ts";
 import type { GatewayHandle, JsonObject } from "../harness/gateway.ts";
 import { descendantPids, sleep, waitForPidsGone } from "../harness/processes.ts";
 
@@ -54,8 +54,8 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
     update: { checkOnStart: false },
     logging: { file: path.join(rootDir, "node.log") },
     plugins: {
-      load: { paths: [stagePluginPackage(path.join(rootDir, PLUGIN_ID), { dependencies: "runtime" })] },
-      entries: { [PLUGIN_ID]: { enabled: true, config: { nodeAllowedWorkdirs: [workdir], ...options.pluginConfig } } },
+      load: { paths: [stagePluginPackage(path.join(rootDir, PLUGIN_ID), { dependencies: "runtime", withoutClaudeBinary: true })] },
+      entries: { [PLUGIN_ID]: { enabled: true, config: { nodeAllowedWorkdirs: [workdir], claudeExecutable: installedClaudeBinary(), ...options.pluginConfig } } },
     },
   };
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
