@@ -186,7 +186,9 @@ describe("engine through the real Claude Code CLI", () => {
     const tag = newTag();
     f.model.script(
       { type: "tool_use", name: "Bash", input: { command: backgroundJobs(tag.entry), description: "start the dev server" } },
-      { type: "text", text: "the server runs" },
+      // Held, so that the turn's end (which ends the jobs at the idle stop and a single turn's
+      // completion) cannot come before the test has seen them all running.
+      { type: "stall", ms: 3000, then: { type: "text", text: "the server runs" } },
     );
     const s = f.engine.launch({ prompt: "start the dev server", owner, ...(opts.multiTurnDisabled ? { multiTurnDisabled: true } : {}) });
     const jobs = await pollUntil(() => pidsWithEnv(tag.entry), (p) => p.length >= BACKGROUND_JOBS, 60_000);
