@@ -4,7 +4,7 @@
 // plugin, ready → the first `claude-code.sessions` that answers ok; then the idle RSS and heap
 // after a GC. Prints medians and ratios against the targets; holds the machine-wide gateway lock
 // for the whole run so no other test gateway skews it.
-// Run: npm run bench:boot  (options: --pairs N, --settle MS, --samples N)
+// Run: npm run bench:boot  (options: --pairs N, --settle MS, --samples N, --install full|lean)
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -18,8 +18,11 @@ const { values } = parseArgs({
     pairs: { type: "string", default: "5" },
     settle: { type: "string", default: "3000" },
     samples: { type: "string", default: "3" },
+    install: { type: "string", default: "full" },
   },
 });
+if (values.install !== "full" && values.install !== "lean") throw new Error(`--install must be full or lean, got ${String(values.install)}`);
+const INSTALL: "full" | "lean" = values.install;
 const PAIRS = positiveInt("pairs");
 const SETTLE_MS = positiveInt("settle");
 const SAMPLES = positiveInt("samples");
@@ -74,7 +77,7 @@ async function firstSessionsAnswer(gw: GatewayHandle, readyAt: number): Promise<
 async function bootOnce(withPlugin: boolean, index: number): Promise<BootRun> {
   const label = withPlugin ? "bench-boot-plugin" : "bench-boot-bare";
   const startedAt = Date.now();
-  const gw = await startNotifyGateway({ withPlugin, label, exclusive: false, readyTimeoutMs: 240_000 });
+  const gw = await startNotifyGateway({ withPlugin, label, exclusive: false, readyTimeoutMs: 240_000, install: INSTALL });
   const readyAt = Date.now();
   current = gw;
   try {
@@ -135,7 +138,7 @@ const heapShareMb = (heapWith - heapWithout) / 1024;
 const met = (ok: boolean): string => (ok ? "met" : "NOT met");
 const signed = (kb: number): string => `${kb >= 0 ? "+" : ""}${mb(kb)}`;
 
-console.log(`gateway start, ${PAIRS} pairs alternating (medians):`);
+console.log(`gateway start, ${PAIRS} pairs alternating (medians), the plugin installed ${INSTALL === "full" ? "in full (npm install)" : "lean (npm install --omit=peer --omit=optional, claudeExecutable set)"}:`);
 console.log(`  ready (spawn → /readyz 200 + operator connection)  with ${s(readyWith)} s   without ${s(readyWithout)} s`);
 console.log(`  start ratio with/without (median of the pairs' ratios) ${startRatio.toFixed(2)}   target ≤ ${TARGETS.startRatio}: ${met(startRatio <= TARGETS.startRatio)}`);
 console.log(`    pairs: ${pairRatios.map((r) => r.toFixed(2)).join(" ")}`);

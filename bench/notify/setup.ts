@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { stagePluginPackage } from "../../scripts/lib/plugin-package.ts";
+import { installedClaudeBinary, stagePluginPackage } from "../../scripts/lib/plugin-package.ts";
 import { REPO_ROOT, startGateway, type GatewayHandle, type JsonObject } from "../../test/e2e/harness/gateway.ts";
 import { descendantPids, rssKb, sleep } from "../../test/e2e/harness/processes.ts";
 import type { RecordedOutbound } from "../../test/e2e/harness/test-channel.ts";
@@ -24,6 +24,12 @@ export interface NotifyGatewayOptions {
   exclusive?: boolean;
   /** Bound on reaching `/readyz` (the harness's default when absent). */
   readyTimeoutMs?: number;
+  /**
+   * How our plugin is installed: "full" (default) as `npm install` lays it out, every dependency
+   * with the SDK's peers and its Claude Code binary; "lean" as `npm install --omit=peer
+   * --omit=optional` does, with claudeExecutable pointing at the repository's binary.
+   */
+  install?: "full" | "lean";
 }
 
 /**
@@ -34,7 +40,8 @@ export interface NotifyGatewayOptions {
  */
 export async function startNotifyGateway(options: NotifyGatewayOptions): Promise<GatewayHandle> {
   const pluginConfig: Record<string, JsonObject> = { [BENCH_NOTIFY_PLUGIN_ID]: { distDir: path.join(REPO_ROOT, "dist") } };
-  if (options.withPlugin) pluginConfig[PLUGIN_ID] = {};
+  const lean = options.install === "lean";
+  if (options.withPlugin) pluginConfig[PLUGIN_ID] = lean ? { claudeExecutable: installedClaudeBinary() } : {};
   const stagedParent = options.withPlugin ? mkdtempSync(path.join(tmpdir(), "openclaw-bench-plugin-")) : undefined;
   const removeStaged = (): void => {
     if (stagedParent) rmSync(stagedParent, { recursive: true, force: true });
@@ -43,7 +50,9 @@ export async function startNotifyGateway(options: NotifyGatewayOptions): Promise
   try {
     gw = await startGateway({
       label: options.label,
-      pluginPaths: stagedParent ? [stagePluginPackage(path.join(stagedParent, PLUGIN_ID)), FIXTURE_DIR] : [FIXTURE_DIR],
+      pluginPaths: stagedParent
+        ? [stagePluginPackage(path.join(stagedParent, PLUGIN_ID), lean ? { dependencies: "runtime", withoutClaudeBinary: true } : {}), FIXTURE_DIR]
+        : [FIXTURE_DIR],
       pluginConfig,
       testChannel: true,
       env: { NODE_OPTIONS: "--expose-gc" },
