@@ -44,10 +44,13 @@ async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number
   }
 }
 
-/** For a session whose prompt holds `word`: one Bash call leaving background jobs, then a short answer. */
-function scriptBackgroundJobs(word: string, entry: string): void {
+/**
+ * For a session whose prompt holds `word`: one Bash call leaving background jobs, then a short
+ * answer; any other request goes to `also` (then the script).
+ */
+function scriptBackgroundJobs(word: string, entry: string, also?: ReplyHandler): void {
   p.claude.setHandler((req) => {
-    if (!JSON.stringify(req.messages).includes(word)) return undefined;
+    if (!JSON.stringify(req.messages).includes(word)) return also?.(req);
     return req.toolResults.length > 0
       ? { type: "text", text: "the dev server runs" }
       : { type: "tool_use", name: "Bash", input: { command: backgroundJobs(entry), description: "start the dev server" } };
@@ -64,8 +67,8 @@ function startLookAlikes(tag: ReturnType<typeof newTag>): ChildProcess[] {
 }
 
 /** Launches a session (bypassPermissions, the configured mode) from the chat and waits until its Bash call's jobs run. */
-async function launchWithJobs(name: string, word: string, tag: ReturnType<typeof newTag>, spared: readonly number[]): Promise<number[]> {
-  scriptBackgroundJobs(word, tag.entry);
+async function launchWithJobs(name: string, word: string, tag: ReturnType<typeof newTag>, spared: readonly number[], also?: ReplyHandler): Promise<number[]> {
+  scriptBackgroundJobs(word, tag.entry, also);
   expect(await p.command("alice", `/claude --name ${name} --workdir ${p.workdir} start the dev server (${word})`)).toMatch(new RegExp(`${name} \\[[a-z2-9]{8}\\] launched`));
   const jobs = await pollUntil(() => pidsWithEnv(tag.entry).filter((pid) => !spared.includes(pid)), (l) => l.length >= BACKGROUND_JOBS, 60_000);
   expect(jobs.length).toBeGreaterThanOrEqual(BACKGROUND_JOBS);
@@ -96,16 +99,27 @@ describe("no process a session started outlives it", () => {
       endAll(tag, lookAlikes);
     }
   }, 120_000);
+});
 
-  it("after a SIGKILL of the gateway, the restart ends what the session's Bash call left within 20 s; look-alikes are left alone", async () => {
+describe("durability across restarts and crashes", () => {
+  // One crash serves two sessions (each restart costs a gateway start): one streaming its turn, one
+  // whose Bash call left jobs in the background.
+  it("after a SIGKILL mid-session: the session is interrupted, one notice arrives, no orphan is left, the restart ends what another session's Bash call left within 20 s (look-alikes are left alone), and /claude_resume continues the conversation", async () => {
     const tag = newTag();
     const lookAlikes = startLookAlikes(tag);
     const spared = lookAlikes.map((c) => c.pid!);
+    const streaming: ReplyHandler = (req) =>
+      req.lastUserText?.includes("durable-task") ? { type: "text", text: "step ".repeat(400), chunks: 400, chunkDelayMs: 100 } : undefined;
     try {
-      await launchWithJobs("tree-crash", "tree-crash-task", tag, spared);
-      await p.gw.crash();
-      // The crash itself ends none of them.
+      await launchWithJobs("tree-crash", "tree-crash-task", tag, spared, streaming);
+      const after = p.gw.outbound().length;
+      await p.command("alice", `/claude --name durable --workdir ${p.workdir} the codeword is MANGO; now run the durable-task`);
+      await waitFor(() => p.claude.requests.some((r) => r.lastUserText?.includes("durable-task")), 30_000, "Claude Code asked the model");
+      const orphans = (await p.gw.crash()).filter(isClaudeProcess);
+      expect(orphans.length).toBeGreaterThan(0);
+      // The crash itself ends none of the jobs.
       expect(pidsWithEnv(tag.entry).filter((pid) => !spared.includes(pid)).length).toBeGreaterThanOrEqual(BACKGROUND_JOBS);
+
       await p.gw.start();
       const t0 = Date.now();
       await p.waitForPlugin();
@@ -113,39 +127,19 @@ describe("no process a session started outlives it", () => {
       expect(left).toEqual([]);
       expect(Date.now() - t0).toBeLessThan(20_000);
       expect(spared.filter(isAlive)).toEqual(spared);
-      expect((await sessions()).sessions.find((s) => s.name === "tree-crash")).toMatchObject({ state: "interrupted" });
-    } finally {
-      endAll(tag, lookAlikes);
-    }
-  }, 180_000);
-});
-
-describe("durability across restarts and crashes", () => {
-  it("after a SIGKILL mid-session: the session is interrupted, one notice arrives, no orphan is left, and /claude_resume continues the conversation", async () => {
-    p.claude.setHandler((req) =>
-      req.lastUserText?.includes("durable-task") ? { type: "text", text: "step ".repeat(400), chunks: 400, chunkDelayMs: 100 } : undefined,
-    );
-    try {
-      const after = p.gw.outbound().length;
-      await p.command("alice", `/claude --name durable --workdir ${p.workdir} the codeword is MANGO; now run the durable-task`);
-      await waitFor(() => p.claude.requests.some((r) => r.lastUserText?.includes("durable-task")), 30_000, "Claude Code asked the model");
-      const orphans = (await p.gw.crash()).filter(isClaudeProcess);
-      expect(orphans.length).toBeGreaterThan(0);
-
-      await p.gw.start();
-      await p.waitForPlugin();
       const notice = await p.waitForText("alice", /⏸️ durable \[[a-z2-9]{8}\] was interrupted by a gateway restart/, 30_000, after);
       expect(notice.text).toContain("/claude_resume durable");
       expect(await waitForPidsGone(orphans, 10_000)).toEqual([]);
 
       const list = await sessions();
+      expect(list.sessions.find((s) => s.name === "tree-crash")).toMatchObject({ state: "interrupted" });
       const durable = list.sessions.find((s) => s.name === "durable");
       expect(durable).toMatchObject({ state: "interrupted", reason: "gateway restart" });
       expect(durable?.claudeSessionId).toMatch(/^[0-9a-f-]{36}$/);
       expect(await p.command("alice", "/claude_respond durable hello?")).toMatch(/has ended \(interrupted: gateway restart\).*Resume it/);
       expect(await p.command("alice", "/claude_resume --list")).toMatch(/resumable sessions?[\s\S]*durable \[/);
     } finally {
-      p.claude.setHandler(undefined);
+      endAll(tag, lookAlikes);
     }
 
     const before = p.claude.requests.length;
