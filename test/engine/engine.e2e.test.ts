@@ -191,7 +191,7 @@ describe("engine through the real Claude Code CLI", () => {
       { type: "stall", ms: 3000, then: { type: "text", text: "the server runs" } },
     );
     const s = f.engine.launch({ prompt: "start the dev server", owner, ...(opts.multiTurnDisabled ? { multiTurnDisabled: true } : {}) });
-    const jobs = await pollUntil(() => pidsWithEnv(tag.entry), (p) => p.length >= BACKGROUND_JOBS, 60_000);
+    const jobs = await pollUntil(() => pidsWithEnv(tag.entry), (p) => p.length >= BACKGROUND_JOBS, 30_000);
     expect(jobs.length).toBeGreaterThanOrEqual(BACKGROUND_JOBS);
     const lookAlike = spawn("sleep", ["601"], { env: { ...process.env, [tag.name]: tag.value }, stdio: "ignore", detached: true });
     try {
