@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { installedClaudeBinary, stagePluginPackage } from "../../scripts/lib/plugin-package.ts";
+import { stageLeanPluginPackage, stagePluginPackage } from "../../scripts/lib/plugin-package.ts";
 import { REPO_ROOT, startGateway, type GatewayHandle, type JsonObject } from "../../test/e2e/harness/gateway.ts";
 import { descendantPids, rssKb, sleep } from "../../test/e2e/harness/processes.ts";
 import type { RecordedOutbound } from "../../test/e2e/harness/test-channel.ts";
@@ -40,19 +40,22 @@ export interface NotifyGatewayOptions {
  */
 export async function startNotifyGateway(options: NotifyGatewayOptions): Promise<GatewayHandle> {
   const pluginConfig: Record<string, JsonObject> = { [BENCH_NOTIFY_PLUGIN_ID]: { distDir: path.join(REPO_ROOT, "dist") } };
-  const lean = options.install === "lean";
-  if (options.withPlugin) pluginConfig[PLUGIN_ID] = lean ? { claudeExecutable: installedClaudeBinary() } : {};
   const stagedParent = options.withPlugin ? mkdtempSync(path.join(tmpdir(), "openclaw-bench-plugin-")) : undefined;
   const removeStaged = (): void => {
     if (stagedParent) rmSync(stagedParent, { recursive: true, force: true });
   };
   let gw: GatewayHandle;
   try {
+    const pluginPaths = [FIXTURE_DIR];
+    if (stagedParent) {
+      const dest = path.join(stagedParent, PLUGIN_ID);
+      const staged = options.install === "lean" ? stageLeanPluginPackage(dest) : { dir: stagePluginPackage(dest), pluginConfig: {} };
+      pluginPaths.unshift(staged.dir);
+      pluginConfig[PLUGIN_ID] = staged.pluginConfig;
+    }
     gw = await startGateway({
       label: options.label,
-      pluginPaths: stagedParent
-        ? [stagePluginPackage(path.join(stagedParent, PLUGIN_ID), lean ? { dependencies: "runtime", withoutClaudeBinary: true } : {}), FIXTURE_DIR]
-        : [FIXTURE_DIR],
+      pluginPaths,
       pluginConfig,
       testChannel: true,
       env: { NODE_OPTIONS: "--expose-gc" },

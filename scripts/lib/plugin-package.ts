@@ -27,7 +27,7 @@ export interface StageOptions {
   /**
    * With "runtime": leave out the Agent SDK's platform binary package (the Claude Code CLI, 381 MB,
    * which the host also copies and hashes at each load: about 9 s of every gateway start here).
-   * The gateway's plugin config must then set claudeExecutable, e.g. to installedClaudeBinary().
+   * The gateway's plugin config must then set claudeExecutable (stageLeanPluginPackage does both).
    */
   withoutClaudeBinary?: boolean;
 }
@@ -40,6 +40,16 @@ export function installedClaudeBinary(): string {
   const found = resolveClaudeBinary();
   if ("error" in found) throw new Error(`${found.error} (run \`npm ci\`)`);
   return found.path;
+}
+
+/**
+ * The plugin staged lean, as the e2e gateways, node hosts and `bench:boot --install lean` load it:
+ * runtime dependencies only, without the Claude Code binary package; with the plugin config that
+ * staging needs (claudeExecutable naming the repository's binary).
+ */
+export function stageLeanPluginPackage(dest: string): { dir: string; pluginConfig: { claudeExecutable: string } } {
+  const dir = stagePluginPackage(dest, { dependencies: "runtime", withoutClaudeBinary: true });
+  return { dir, pluginConfig: { claudeExecutable: installedClaudeBinary() } };
 }
 
 /**

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { OPENCLAW_ENTRY, QUIET_GATEWAY_ENV, resolveNodeBinary } from "../../../scripts/lib/gateway.ts";
-import { installedClaudeBinary, stagePluginPackage } from "../../../scripts/lib/plugin-package.ts";
+import { stageLeanPluginPackage } from "../../../scripts/lib/plugin-package.ts";
 import type { GatewayHandle, JsonObject } from "../harness/gateway.ts";
 import { descendantPids, sleep, waitForPidsGone } from "../harness/processes.ts";
 
@@ -50,12 +50,13 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
   const workdir = path.join(rootDir, "work");
   for (const d of [stateDir, home, tmp, workdir, path.join(home, ".claude")]) mkdirSync(d, { recursive: true });
   const configPath = path.join(rootDir, "openclaw.json");
+  const plugin = stageLeanPluginPackage(path.join(rootDir, PLUGIN_ID));
   const config = {
     update: { checkOnStart: false },
     logging: { file: path.join(rootDir, "node.log") },
     plugins: {
-      load: { paths: [stagePluginPackage(path.join(rootDir, PLUGIN_ID), { dependencies: "runtime", withoutClaudeBinary: true })] },
-      entries: { [PLUGIN_ID]: { enabled: true, config: { nodeAllowedWorkdirs: [workdir], claudeExecutable: installedClaudeBinary(), ...options.pluginConfig } } },
+      load: { paths: [plugin.dir] },
+      entries: { [PLUGIN_ID]: { enabled: true, config: { nodeAllowedWorkdirs: [workdir], ...plugin.pluginConfig, ...options.pluginConfig } } },
     },
   };
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });

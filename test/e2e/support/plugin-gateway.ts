@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { startOfflineModel, offlineClaudeEnv, type OfflineModel } from "../../../offline-model/src/index.ts";
 import { startMockOpenAI, type MockOpenAI } from "../fixtures/mock-openai/server.ts";
-import { installedClaudeBinary, stagePluginPackage } from "../../../scripts/lib/plugin-package.ts";
+import { stageLeanPluginPackage } from "../../../scripts/lib/plugin-package.ts";
 import { startGateway, type GatewayHandle, type JsonObject } from "../harness/gateway.ts";
 import { descendantPids } from "../harness/processes.ts";
 import type { RecordedOutbound } from "../harness/test-channel.ts";
@@ -49,10 +49,10 @@ export interface PluginGatewayOptions {
  * A copy of the plugin as it installs (see scripts/lib/plugin-package.ts), removed by `remove()`;
  * without the Claude Code binary package, so the gateway's config sets claudeExecutable.
  */
-export async function stagedPlugin(): Promise<{ dir: string; remove: () => Promise<void> }> {
+export async function stagedPlugin(): Promise<{ dir: string; pluginConfig: { claudeExecutable: string }; remove: () => Promise<void> }> {
   const parent = await mkdtemp(path.join(tmpdir(), "openclaw-e2e-plugin-"));
-  const dir = stagePluginPackage(path.join(parent, PLUGIN_ID), { dependencies: "runtime", withoutClaudeBinary: true });
-  return { dir, remove: () => rm(parent, { recursive: true, force: true }) };
+  const { dir, pluginConfig } = stageLeanPluginPackage(path.join(parent, PLUGIN_ID));
+  return { dir, pluginConfig, remove: () => rm(parent, { recursive: true, force: true }) };
 }
 
 export async function startPluginGateway(options: PluginGatewayOptions = {}): Promise<PluginGateway> {
@@ -71,7 +71,7 @@ export async function startPluginGateway(options: PluginGatewayOptions = {}): Pr
       agents: options.agents ?? {},
       ...(options.config ? { config: options.config } : {}),
       pluginConfig: {
-        [PLUGIN_ID]: { allowRootBypass: true, foregroundDebounceMs: 150, claudeExecutable: installedClaudeBinary(), ...options.pluginConfig },
+        [PLUGIN_ID]: { allowRootBypass: true, foregroundDebounceMs: 150, ...plugin.pluginConfig, ...options.pluginConfig },
       },
     });
   } catch (err) {
