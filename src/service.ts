@@ -106,14 +106,16 @@ export function createService(deps: ServiceDeps) {
       }
       deps.services.starting();
       // setImmediate: not even the store's open runs before start returns to the host.
-      booting = new Promise((resolve) => setImmediate(resolve)).then(() => service.boot(ctx, config, logger)).catch((err: unknown) => {
+      const calledAt = performance.now();
+      booting = new Promise((resolve) => setImmediate(resolve)).then(() => service.boot(ctx, config, logger, calledAt)).catch((err: unknown) => {
         const message = `the service could not start: ${err instanceof Error ? err.message : String(err)}`;
         logger.error(message);
         deps.services.fail(message);
       });
     },
     /** Opens the store, recovers the previous run and wires everything; then publishes the operations. */
-    async boot(ctx: ServiceStartContext, config: PluginConfig, logger: Logger): Promise<void> {
+    async boot(ctx: ServiceStartContext, config: PluginConfig, logger: Logger, calledAt: number): Promise<void> {
+      const bootAt = performance.now();
       let store: PluginStore<Owner>;
       try {
         store = openStore<Owner>({
@@ -226,7 +228,7 @@ export function createService(deps: ServiceDeps) {
       running = { engine, notifier, delivery, store, stopRecording: () => (stopUiEvents(), stopRecording()), stopWatchingConfig, stopWorktrees: () => (stopNodeWatch(), stopWorktrees()) };
       published = { ops, logger };
       deps.services.set(published);
-      logger.info(`ready: up to ${config.maxSessions} sessions, permission mode ${config.permissionMode}, ${store.sessions.count()} sessions in the store`);
+      logger.info(`ready: up to ${config.maxSessions} sessions, permission mode ${config.permissionMode}, ${store.sessions.count()} sessions in the store (boot ${Math.round(performance.now() - bootAt)} ms, ${Math.round(performance.now() - calledAt)} ms after start)`);
     },
     async stop(): Promise<void> {
       await booting;

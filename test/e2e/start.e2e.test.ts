@@ -58,15 +58,49 @@ async function waitForOutput(run: StartRun, pattern: RegExp, timeoutMs: number):
   }
 }
 
-/** Waits until the page's visible text matches, and returns that text. */
+/** The plugin's own lines in the gateway log (launches, deliveries, retries): what a failure needs. */
+function pluginLogTail(lines = 40): string {
+  const file = path.join(root, "state", "gateway.log");
+  if (!existsSync(file)) return "(no gateway.log)";
+  const picked: string[] = [];
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    if (!line.includes("claude-code") && !line.includes("notify") && !/"logLevelName":"(WARN|ERROR)"/.test(line)) continue;
+    try {
+      const entry = JSON.parse(line) as { time?: string; message?: unknown };
+      picked.push(`${entry.time ?? ""} ${String(entry.message)}`);
+    } catch {
+      picked.push(line);
+    }
+  }
+  return picked.slice(-lines).join("\n");
+}
+
+/**
+ * Waits until the page's visible text matches, and returns that text. Once, halfway, the page is
+ * reloaded: a notice is in the conversation's transcript whether or not the host's push reached
+ * this page, and a reload reads the transcript afresh (the log says when that was needed).
+ */
 async function waitForPageText(page: Page, pattern: RegExp, timeoutMs: number): Promise<string> {
   const deadline = Date.now() + timeoutMs;
+  let reloadAt: number | undefined = Date.now() + timeoutMs / 2;
   let text = "";
   for (;;) {
     text = await page.locator("body").innerText({ timeout: 5_000 }).catch(() => text);
-    if (pattern.test(text)) return text;
+    if (pattern.test(text)) {
+      if (reloadAt === undefined) console.log(`${pattern} showed only after a reload of the page: the host did not push it live`);
+      return text;
+    }
     if (Date.now() > deadline) {
-      throw new Error(`the page never showed ${pattern} within ${timeoutMs} ms. Page text:\n${text}\n--- npm start output ---\n${start?.output() ?? ""}`);
+      throw new Error(
+        `the page never showed ${pattern} within ${timeoutMs} ms (reloaded once). Page text:\n${text}\n` +
+          `--- the plugin's lines in the gateway log ---\n${pluginLogTail()}\n--- npm start output ---\n${start?.output() ?? ""}`,
+      );
+    }
+    if (reloadAt !== undefined && Date.now() > reloadAt) {
+      reloadAt = undefined;
+      await page.reload();
+      await page.getByRole("textbox", { name: "Chat composer" }).waitFor({ timeout: 30_000 });
+      continue;
     }
     await sleep(250);
   }
