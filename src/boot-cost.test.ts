@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { EXTERNAL } from "../scripts/bundle.ts";
 
 const SRC = path.dirname(fileURLToPath(import.meta.url));
 const HEAVY = ["@anthropic-ai/claude-agent-sdk", "@anthropic-ai/sdk"];
@@ -48,5 +49,21 @@ describe("what the host copies at every start", () => {
         .map((spec) => `${path.relative(SRC, file)}: ${spec}`),
     );
     expect(offenders, "name the SDK through a variable (see engine/backends/claude-code/agent-sdk.ts)").toEqual([]);
+  });
+
+  it("the package declares at run time only what the bundle leaves outside, and ships the bundle, not the compiled modules", () => {
+    const manifest = JSON.parse(readFileSync(path.join(SRC, "..", "package.json"), "utf8")) as {
+      main: string;
+      files: string[];
+      dependencies: Record<string, string>;
+      openclaw: { extensions: string[] };
+    };
+    // TypeBox is bundled: declared, the host would copy its 1 421 files twice per start.
+    const declared = Object.keys(manifest.dependencies).sort();
+    expect(declared).toEqual(["@anthropic-ai/claude-agent-sdk", "unbash"]);
+    for (const name of declared) expect(EXTERNAL.some((pattern) => pattern.test(name)), `${name} is declared but bundled`).toBe(true);
+    expect(manifest.openclaw.extensions).toEqual(["./dist/plugin/index.js"]);
+    expect(manifest.main).toBe("./dist/plugin/index.js");
+    expect(manifest.files.filter((f) => f.startsWith("dist"))).toEqual(["dist/plugin", "dist/control-ui"]);
   });
 });

@@ -4,25 +4,25 @@
 // plugin, ready → the first `claude-code.sessions` that answers ok; then the idle RSS and heap
 // after a GC. Prints medians and ratios against the targets; holds the machine-wide gateway lock
 // for the whole run so no other test gateway skews it.
-// Run: npm run bench:boot  (options: --pairs N, --settle MS, --samples N, --install full|lean)
+// Run: npm run bench:boot  (options: --pairs N, --settle MS, --samples N, --install managed|full|lean)
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { REPO_ROOT, type GatewayHandle } from "../../test/e2e/harness/gateway.ts";
 import { acquireLock } from "../../test/e2e/harness/lock.ts";
 import { sleep } from "../../test/e2e/harness/processes.ts";
-import { idleMemory, median, startNotifyGateway, type IdleMemory } from "../notify/setup.ts";
+import { idleMemory, INSTALL_KINDS, INSTALL_LABELS, median, startNotifyGateway, type IdleMemory } from "../notify/setup.ts";
 
 const { values } = parseArgs({
   options: {
     pairs: { type: "string", default: "5" },
     settle: { type: "string", default: "3000" },
     samples: { type: "string", default: "3" },
-    install: { type: "string", default: "full" },
+    install: { type: "string", default: "managed" },
   },
 });
-if (values.install !== "full" && values.install !== "lean") throw new Error(`--install must be full or lean, got ${String(values.install)}`);
-const INSTALL: "full" | "lean" = values.install;
+const INSTALL = INSTALL_KINDS.find((kind) => kind === values.install);
+if (!INSTALL) throw new Error(`--install must be one of ${INSTALL_KINDS.join(", ")}, got ${String(values.install)}`);
 const PAIRS = positiveInt("pairs");
 const SETTLE_MS = positiveInt("settle");
 const SAMPLES = positiveInt("samples");
@@ -36,7 +36,7 @@ function positiveInt(name: keyof typeof values): number {
   return n;
 }
 
-if (!existsSync(path.join(REPO_ROOT, "dist", "src", "index.js"))) {
+if (!existsSync(path.join(REPO_ROOT, "dist", "plugin", "index.js"))) {
   throw new Error("dist/ is missing: run `npm run build` first (npm run bench:boot does it for you)");
 }
 
@@ -138,7 +138,7 @@ const heapShareMb = (heapWith - heapWithout) / 1024;
 const met = (ok: boolean): string => (ok ? "met" : "NOT met");
 const signed = (kb: number): string => `${kb >= 0 ? "+" : ""}${mb(kb)}`;
 
-console.log(`gateway start, ${PAIRS} pairs alternating (medians), the plugin installed ${INSTALL === "full" ? "in full (npm install)" : "lean (npm install --omit=peer --omit=optional, claudeExecutable set)"}:`);
+console.log(`gateway start, ${PAIRS} pairs alternating (medians), the plugin installed ${INSTALL_LABELS[INSTALL]}:`);
 console.log(`  ready (spawn → /readyz 200 + operator connection)  with ${s(readyWith)} s   without ${s(readyWithout)} s`);
 console.log(`  start ratio with/without (median of the pairs' ratios) ${startRatio.toFixed(2)}   target ≤ ${TARGETS.startRatio}: ${met(startRatio <= TARGETS.startRatio)}`);
 console.log(`    pairs: ${pairRatios.map((r) => r.toFixed(2)).join(" ")}`);

@@ -16,7 +16,7 @@ import { isClaudeProcess, startPluginGateway, type PluginGateway } from "../../t
 const { values } = parseArgs({ options: { runs: { type: "string", default: "8" } } });
 const RUNS = Number(values.runs);
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs must be a whole number ≥ 1, got ${String(values.runs)}`);
-if (!existsSync(path.join(REPO_ROOT, "dist", "src", "index.js"))) throw new Error("dist/ is missing: run `npm run build` first (npm run bench:node does it)");
+if (!existsSync(path.join(REPO_ROOT, "dist", "plugin", "index.js"))) throw new Error("dist/ is missing: run `npm run build` first (npm run bench:node does it)");
 
 const NODE = "bench-node";
 const benchStarted = Date.now();

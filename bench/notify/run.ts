@@ -30,7 +30,7 @@ function positiveInt(name: keyof typeof values): number {
   return n;
 }
 
-if (!existsSync(path.join(REPO_ROOT, "dist", "src", "index.js"))) {
+if (!existsSync(path.join(REPO_ROOT, "dist", "plugin", "index.js")) || !existsSync(path.join(REPO_ROOT, "dist", "src", "index.js"))) {
   throw new Error("dist/ is missing: run `npm run build` first (npm run bench:notify does it for you)");
 }
 

@@ -25,12 +25,24 @@ export interface NotifyGatewayOptions {
   /** Bound on reaching `/readyz` (the harness's default when absent). */
   readyTimeoutMs?: number;
   /**
-   * How our plugin is installed: "full" (default) as `npm install` lays it out, every dependency
-   * with the SDK's peers and its Claude Code binary; "lean" as `npm install --omit=peer
-   * --omit=optional` does, with claudeExecutable pointing at the repository's binary.
+   * How our plugin is installed: "managed" (default) as `openclaw plugins install` lays it out
+   * (its npm install omits dev and peer dependencies: the runtime closure with the SDK's Claude
+   * Code binary); "full" as a plain `npm install` in the plugin's directory does, the SDK's peers
+   * included; "lean" as the managed one without the binary (`--omit=optional`), with
+   * claudeExecutable pointing at the repository's binary.
    */
-  install?: "full" | "lean";
+  install?: InstallKind;
 }
+
+export const INSTALL_KINDS = ["managed", "full", "lean"] as const;
+export type InstallKind = (typeof INSTALL_KINDS)[number];
+
+/** How bench output names each install. */
+export const INSTALL_LABELS: Record<InstallKind, string> = {
+  managed: "as openclaw plugins install lays it out (npm install --omit=dev --omit=peer: with the Claude Code binary)",
+  full: "in full (a plain npm install: the SDK's peers too)",
+  lean: "lean (npm install --omit=dev --omit=peer --omit=optional, claudeExecutable set)",
+};
 
 /**
  * The same gateway with or without our plugin: the fixture is loaded in both, so the difference
@@ -49,7 +61,11 @@ export async function startNotifyGateway(options: NotifyGatewayOptions): Promise
     const pluginPaths = [FIXTURE_DIR];
     if (stagedParent) {
       const dest = path.join(stagedParent, PLUGIN_ID);
-      const staged = options.install === "lean" ? stageLeanPluginPackage(dest) : { dir: stagePluginPackage(dest), pluginConfig: {} };
+      const install = options.install ?? "managed";
+      const staged =
+        install === "lean"
+          ? stageLeanPluginPackage(dest)
+          : { dir: stagePluginPackage(dest, install === "managed" ? { dependencies: "runtime" } : {}), pluginConfig: {} };
       pluginPaths.unshift(staged.dir);
       pluginConfig[PLUGIN_ID] = staged.pluginConfig;
     }

@@ -1,5 +1,5 @@
-// Lays the plugin out as its npm package installs it: the files package.json ships ("files": dist,
-// the manifest, skills, docs) beside a link to the installed dependencies. OpenClaw copies and
+// Lays the plugin out as its npm package installs it: the files package.json ships ("files": the
+// bundle in dist/plugin, the page in dist/control-ui, the manifest, skills, docs) beside a link to the installed dependencies. OpenClaw copies and
 // hashes a plugin's whole directory at every load (twice per gateway start), so a gateway that
 // loads the repository itself also copies its tests, benchmarks and `npm start`'s state: seconds
 // per start that an installed plugin never pays. `npm start` and the e2e gateways load this copy.
@@ -16,11 +16,12 @@ interface PackageJson {
 
 export interface StageOptions {
   /**
-   * "linked" (default): node_modules links to the repository's, as a user's install holds every
-   * package npm put there, peers included. "runtime": node_modules holds, as hard links, only the
-   * plugin's dependency closure without peer dependencies. The Agent SDK's peers (its API client,
-   * the MCP SDK, zod: thousands of files the SDK's bundled build does not load) are then absent,
-   * so the host does not copy them at each load; tests start their gateways faster. Falls back to
+   * "linked" (default): node_modules links to the repository's, as a plain `npm install` in the
+   * plugin's directory holds every package npm put there, peers included. "runtime": node_modules
+   * holds, as hard links, only the plugin's dependency closure without dev or peer dependencies,
+   * as `openclaw plugins install` installs it (`npm install --omit=dev --omit=peer`). The Agent
+   * SDK's peers (its API client, the MCP SDK, zod: thousands of files the SDK's bundled build does
+   * not load) are then absent, so the host does not copy them at each load. Falls back to
    * "linked" when hard links cannot be made (another filesystem).
    */
   dependencies?: "linked" | "runtime";
@@ -54,12 +55,12 @@ export function stageLeanPluginPackage(dest: string): { dir: string; pluginConfi
 
 /**
  * Writes the package into `dest` (replacing what was there) and returns `dest`. Needs a build:
- * dist/ is part of the package.
+ * dist/plugin and dist/control-ui are part of the package.
  */
 export function stagePluginPackage(dest: string, options: StageOptions = {}): string {
   const root = REPO_ROOT;
-  if (!existsSync(path.join(root, "dist", "src", "index.js"))) {
-    throw new Error("dist/ is missing: run `npm run build` first");
+  if (!existsSync(path.join(root, "dist", "plugin", "index.js"))) {
+    throw new Error("dist/plugin is missing: run `npm run build` first");
   }
   const manifestText = readFileSync(path.join(root, "package.json"), "utf8");
   const files = (JSON.parse(manifestText) as PackageJson).files;
