@@ -13,7 +13,7 @@ import { freePort, REPO_ROOT } from "../../scripts/lib/gateway.ts";
 import { descendantPids, isAlive, sleep } from "../../scripts/lib/processes.ts";
 import { acquireLock, type LockHandle } from "./harness/lock.ts";
 import { ensureChromium, ensureEmojiFont, launchChromium } from "./support/browser.ts";
-import { launchFromForm, openClaudeCodePage, recordEntries, recorded, waitForStatus, waitForText } from "./support/control-ui.ts";
+import { launchFromForm, openClaudeCodePage, PAGE_PATH, readOnlyOperator, recordEntries, recorded, waitForStatus, waitForText } from "./support/control-ui.ts";
 
 const SCREENSHOT = path.join(REPO_ROOT, "test-output", "start-webchat.png");
 /** The page's screenshots of this run (docs/images/ is retaken by `npm run screenshots`, with a neutral workdir). */
@@ -310,6 +310,34 @@ describe("npm start in a browser", () => {
       expect(await page.getByRole("table", { name: "Cost by model" }).innerText()).toContain(segments[0]?.model ?? "?");
       expect(await page.locator(".occp-totals").innerText()).toMatch(/Total cost\s+\$\d/);
     }, 60_000);
+
+    it("shows the page on a phone-sized window to an operator whose device may only read, and the gateway refuses its actions", async () => {
+      if (!browser) throw new Error("no browser");
+      const reader = await readOnlyOperator(browser, signIn.url);
+      try {
+        expect(reader.granted()?.scopes).toEqual(["operator.read"]);
+        const view = reader.page;
+        // A narrow window folds the sidebar away: the page's own address.
+        await view.goto(new URL(PAGE_PATH, signIn.address).href);
+        const row = view.locator("button.occp-row", { hasText: "live-stream" });
+        await row.waitFor({ timeout: 60_000 });
+        await row.click();
+        await waitForStatus(view, "waiting", 30_000);
+        // Shown, not hidden: the buttons are there, and what stops them is the gateway.
+        await view.getByRole("button", { name: "Kill" }).click();
+        expect(await waitForText(view, ".occp-alert", /refused/, 15_000)).toMatch(/Kill was refused: .*operator\.write/);
+        await view.getByRole("textbox", { name: "Follow-up" }).fill("this should not reach Claude");
+        await view.getByRole("button", { name: "Send" }).click();
+        expect(await waitForText(view, ".occp-alert", /Sending was refused/, 15_000)).toMatch(/operator\.write/);
+        // The session is untouched: the operator's own page still shows it waiting, with no follow-up.
+        await page.getByRole("tab", { name: "Sessions" }).click();
+        await page.locator("button.occp-row", { hasText: "live-stream" }).click();
+        await waitForStatus(page, "waiting", 15_000);
+        expect(await page.getByRole("list", { name: "Transcript" }).innerText()).not.toContain("this should not reach Claude");
+      } finally {
+        await reader.context.close();
+      }
+    }, 180_000);
   });
 
   it("stops on Ctrl-C with exit code 0 and leaves no process behind", async () => {
