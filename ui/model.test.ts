@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   asDiff,
   costSeries,
+  finishable,
   matches,
   modelTotals,
   offersWorktree,
@@ -17,6 +18,7 @@ import {
   shortPaths,
   statusLabel,
   transcriptNote,
+  withKnownWorktree,
 } from "./model.ts";
 
 const base = { id: "a1b2c3d4", name: "fix-tests", workdir: "/src/api", turns: 2, costUsd: 0.25, durationMs: 61_000, lastSeq: 4 };
@@ -46,6 +48,36 @@ describe("readSession", () => {
     expect(s?.pending).toHaveLength(1);
     expect(s?.pending[0]?.questions[0]?.options.map((o) => o.label)).toEqual(["A"]);
     expect(s && statusLabel(s)).toBe("waiting for permission");
+  });
+});
+
+describe("worktrees", () => {
+  const worktree = { path: "/state/wt/api/x", branch: "claude/fix-tests-a1b2c3", baseBranch: "main", status: "active", ahead: 2, behind: 0, dirty: false };
+
+  it("reads a session's worktree, and offers the finish actions until it is merged or discarded", () => {
+    const s = readSession({ ...base, status: "waiting", worktree });
+    expect(s?.worktree).toEqual({ branch: "claude/fix-tests-a1b2c3", status: "active", ahead: 2, dirty: false });
+    expect(s?.branch).toBe("claude/fix-tests-a1b2c3");
+    if (!s) throw new Error("no session");
+    for (const status of ["active", "kept", "pr"]) expect(finishable({ ...s, worktree: { ...worktree, status, ahead: undefined, dirty: undefined } })).toBe(true);
+    for (const status of ["merged", "discarded"]) expect(finishable({ ...s, worktree: { ...worktree, status, ahead: undefined, dirty: undefined } })).toBe(false);
+    expect(finishable({ ...s, worktree: undefined })).toBe(false);
+    expect(readSession({ ...base, worktree: { status: "active" } })?.worktree).toBeUndefined();
+    expect(readSession({ ...base, worktree: null })?.worktree).toBeUndefined();
+  });
+
+  it("keeps the known worktree when a pushed event's session carries none, and takes a newer one", () => {
+    const listed = readSession({ ...base, status: "waiting", worktree });
+    const pushed = readSession({ ...base, status: "running" });
+    if (!listed || !pushed) throw new Error("no session");
+    const merged = withKnownWorktree(pushed, listed);
+    expect(merged.status).toBe("running");
+    expect(merged.worktree?.branch).toBe("claude/fix-tests-a1b2c3");
+    expect(merged.branch).toBe("claude/fix-tests-a1b2c3");
+    const finished = readSession({ ...base, status: "completed", worktree: { ...worktree, status: "merged" } });
+    if (!finished) throw new Error("no session");
+    expect(withKnownWorktree(finished, listed).worktree?.status).toBe("merged");
+    expect(withKnownWorktree(pushed, undefined).worktree).toBeUndefined();
   });
 });
 

@@ -38,6 +38,16 @@ export interface Session {
   lastSeq: number;
   claudeSessionId: string | undefined;
   pending: PendingRequest[];
+  /** Its git worktree, for a session launched with one (the session list says; events do not). */
+  worktree: SessionWorktree | undefined;
+}
+
+export interface SessionWorktree {
+  branch: string;
+  /** active, kept, pr, merged or discarded. */
+  status: string;
+  ahead: number | undefined;
+  dirty: boolean | undefined;
 }
 
 export interface Entry {
@@ -118,7 +128,25 @@ export function readSession(raw: unknown): Session | undefined {
     lastSeq: num(raw.lastSeq) ?? 0,
     claudeSessionId: str(raw.claudeSessionId),
     pending: pendingRaw.flatMap((r) => readRequest(r) ?? []),
+    worktree: readWorktree(worktree),
   };
+}
+
+/** A session's worktree from a payload (`claude-code.sessions`, `claude-code.finish`). */
+export function readWorktree(raw: unknown): SessionWorktree | undefined {
+  if (!isRecord(raw) || !str(raw.branch)) return undefined;
+  return { branch: String(raw.branch), status: str(raw.status) ?? "active", ahead: num(raw.ahead), dirty: typeof raw.dirty === "boolean" ? raw.dirty : undefined };
+}
+
+/** Whether the finish actions apply: a worktree that was neither merged nor discarded. */
+export function finishable(s: Session): boolean {
+  return s.worktree !== undefined && s.worktree.status !== "merged" && s.worktree.status !== "discarded";
+}
+
+/** An event's session carries no worktree: it keeps the one the page already knew. */
+export function withKnownWorktree(next: Session, known: Session | undefined): Session {
+  if (next.worktree || !known?.worktree) return next;
+  return { ...next, worktree: known.worktree, branch: next.branch ?? known.branch };
 }
 
 export function readEntry(raw: unknown): Entry | undefined {

@@ -7,6 +7,7 @@ import {
   asDiff,
   costSeries,
   duration,
+  finishable,
   isLiveStatus,
   matches,
   modelTotals,
@@ -18,17 +19,20 @@ import {
   readSession,
   readSessionList,
   readStats,
+  readWorktree,
   shortPath,
   shortPaths,
   STATUS_FILTERS,
   transcriptNote,
   statusLabel,
   usd,
+  withKnownWorktree,
   type CostPoint,
   type Entry,
   type LaunchOptions,
   type PendingRequest,
   type Session,
+  type SessionWorktree,
   type StatusFilter,
 } from "./model.ts";
 import { STYLES } from "./styles.ts";
@@ -181,18 +185,20 @@ export class ClaudeCodePage {
   private onEvent(payload: unknown): void {
     const event = readEvent(payload);
     if (!event) return;
-    const known = this.sessions.has(event.session.id);
-    this.sessions.set(event.session.id, event.session);
+    const previous = this.sessions.get(event.session.id);
+    const known = previous !== undefined;
+    const session = withKnownWorktree(event.session, previous);
+    this.sessions.set(session.id, session);
     // A new session is the newest in the store: the loaded page's offset moves with it.
     if (!known && this.loaded) {
       this.historyTotal += 1;
       this.historyLoaded += 1;
     }
     const view = this.view;
-    if (view.kind === "session" && view.id === event.session.id) {
+    if (view.kind === "session" && view.id === session.id) {
       if (event.entry) this.appendEntry(event.entry);
-      this.renderSessionHead(event.session);
-      this.renderRequests(event.session);
+      this.renderSessionHead(session);
+      this.renderRequests(session);
     } else if (view.kind === "list") {
       this.scheduleList();
     }
@@ -215,8 +221,12 @@ export class ClaudeCodePage {
   }
 
   private async openAfter(result: unknown, notice: string): Promise<void> {
-    const session = readSession((result as { session?: unknown } | undefined)?.session);
-    if (!session) return;
+    const payload = result as { session?: unknown; worktree?: unknown } | undefined;
+    const read = readSession(payload?.session);
+    if (!read) return;
+    // A launch or resume with a worktree answers it next to the session.
+    const worktree = read.worktree ?? readWorktree(payload?.worktree);
+    const session: Session = { ...read, worktree, branch: read.branch ?? worktree?.branch };
     this.sessions.set(session.id, session);
     this.notice = `${notice} ${session.name}.`;
     await this.open(session.id);
@@ -246,7 +256,7 @@ export class ClaudeCodePage {
       for (;;) {
         const out = readOutput(await this.call("claude-code.output", { session: id, since, limit: TRANSCRIPT_PAGE }));
         if (!still()) return;
-        if (out.session) this.sessions.set(out.session.id, out.session);
+        if (out.session) this.sessions.set(out.session.id, withKnownWorktree(out.session, this.sessions.get(out.session.id)));
         if (first) {
           this.transcriptNote = transcriptNote(out.source, out.earlier);
           first = false;
@@ -484,6 +494,32 @@ export class ClaudeCodePage {
         button("Resume", "", async (b) => this.openAfter(await this.act(b, "Resume", "claude-code.resume", { session: s.id }), "Resumed as"), !live && s.claudeSessionId !== undefined),
         button("Fork", "", async (b) => this.openAfter(await this.act(b, "Fork", "claude-code.resume", { session: s.id, fork: true }), "Forked as"), s.claudeSessionId !== undefined),
       ),
+    );
+    if (s.worktree) head.append(this.finishBar(s, s.worktree, button));
+  }
+
+  /** A worktree session's finish line: merge, PR, keep, discard (discard stores unmerged work first). */
+  private finishBar(s: Session, w: SessionWorktree, button: (label: string, cls: string, run: (b: HTMLButtonElement) => Promise<unknown>, enabled: boolean) => HTMLButtonElement): HTMLElement {
+    const open = finishable(s);
+    const finish = (action: string, label: string) => async (b: HTMLButtonElement) => {
+      const result = (await this.act(b, `${label}`, "claude-code.finish", { session: s.id, action })) as Record<string, unknown> | undefined;
+      if (!result) return;
+      const after = readSession(result.session) ?? s;
+      const updated: Session = { ...after, worktree: readWorktree(result.worktree) ?? after.worktree ?? w };
+      this.sessions.set(updated.id, updated);
+      this.notice = typeof result.display === "string" && result.display ? result.display : `${label}: done.`;
+      this.showAlert(undefined);
+      if (this.view.kind === "session" && this.view.id === updated.id) this.renderSessionHead(updated);
+    };
+    const state = [w.status, w.ahead !== undefined ? `${w.ahead} commit${w.ahead === 1 ? "" : "s"} ahead` : "", w.dirty ? "uncommitted changes" : ""].filter(Boolean).join(", ");
+    return h(
+      "div",
+      { class: "occp-actions", role: "group", "aria-label": "Finish the worktree", "data-worktree": w.status },
+      h("span", { class: "occp-muted" }, "Worktree ", h("span", { class: "occp-mono" }, w.branch), ` (${state})`),
+      button("Merge", "", finish("merge", "Merge"), open),
+      button("Open PR", "", finish("pr", "Open PR"), open),
+      button("Keep", "", finish("keep", "Keep"), open),
+      button("Discard", "occp-danger", finish("discard", "Discard"), open),
     );
   }
 

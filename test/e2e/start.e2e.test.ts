@@ -267,6 +267,27 @@ describe("npm start in a browser", () => {
       expect(readFileSync(path.join(workdir(), "approved.txt"), "utf8").trim()).toBe("approved-from-the-page");
     }, 150_000);
 
+    it("finishes a worktree session from the page: Merge brings its work into the checkout", async () => {
+      const repo = path.join(root, "state", "repo");
+      mkdirSync(repo, { recursive: true });
+      execFileSync("git", ["init", "-q", "-b", "main", repo]);
+      execFileSync("git", ["-C", repo, "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit", "-q", "--allow-empty", "-m", "start"]);
+      await launchFromForm(page, { prompt: "create a file named from-worktree.txt containing made in a worktree", name: "in-worktree", workdir: repo, worktree: true });
+      await waitForStatus(page, "waiting", 90_000);
+      const bar = page.getByRole("group", { name: "Finish the worktree" });
+      await bar.waitFor({ timeout: 15_000 });
+      expect(await bar.innerText()).toMatch(/Worktree claude\/in-worktree-\S+ \(active/);
+      // The session worked in its own worktree: the checkout has nothing yet.
+      expect(existsSync(path.join(repo, "from-worktree.txt"))).toBe(false);
+      await bar.getByRole("button", { name: "Merge" }).click();
+      await page.locator('[data-worktree="merged"]').waitFor({ timeout: 60_000 });
+      expect(await page.locator(".occp-note").innerText()).toMatch(/merged/i);
+      expect(readFileSync(path.join(repo, "from-worktree.txt"), "utf8").trim()).toBe("made in a worktree");
+      // Merged is final: the finish buttons are off.
+      expect(await page.getByRole("group", { name: "Finish the worktree" }).getByRole("button", { name: "Merge" }).isDisabled()).toBe(true);
+      await page.screenshot({ path: path.join(PAGE_IMAGES, "control-ui-worktree.png") });
+    }, 180_000);
+
     it("kills a running session from the page", async () => {
       await launchFromForm(page, { prompt: "run the command `sleep 60`", name: "to-kill" });
       await waitForText(page, 'ol[aria-label="Transcript"]', /Bash/, 60_000);

@@ -19,6 +19,10 @@ export interface LaunchFields {
   prompt: string;
   name?: string;
   mode?: string;
+  /** Typed into "or another absolute path". */
+  workdir?: string;
+  /** Ticks "Work in a new git worktree" (it must be offered). */
+  worktree?: boolean;
 }
 
 /** Fills the New session form and launches; returns once the page shows the new session. */
@@ -26,6 +30,11 @@ export async function launchFromForm(page: Page, fields: LaunchFields): Promise<
   await page.getByRole("tab", { name: "New session" }).click();
   await page.locator("#occp-prompt").fill(fields.prompt);
   if (fields.name) await page.locator("#occp-name").fill(fields.name);
+  if (fields.workdir) await page.locator("#occp-workdir-other").fill(fields.workdir);
+  if (fields.worktree) {
+    await page.locator("[data-worktree-option]").waitFor({ state: "visible", timeout: 15_000 });
+    await page.locator("#occp-worktree").check();
+  }
   // The modes arrive with the options RPC.
   await page.locator("#occp-mode option").first().waitFor({ state: "attached", timeout: 15_000 });
   if (fields.mode) await page.locator("#occp-mode").selectOption(fields.mode);
