@@ -31,6 +31,7 @@ export const STYLES = `
 .occp-mono { font-family: var(--mono, ui-monospace, monospace); font-size: .92em; }
 .occp-muted { color: var(--muted, #656d76); }
 .occp-badge { display: inline-block; border-radius: var(--radius-full, 999px); padding: 1px 8px; font-size: .85em; border: 1px solid currentColor; white-space: nowrap; }
+.occp h2 .occp-badge { white-space: normal; overflow-wrap: anywhere; }
 .occp-s-running, .occp-s-starting { color: var(--accent, #0969da); }
 .occp-s-waiting { color: var(--warn, #9a6700); }
 .occp-s-completed { color: var(--ok, #1a7f37); }
