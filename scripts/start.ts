@@ -227,8 +227,10 @@ async function main(): Promise<void> {
     port,
     token,
     logFile: files.log,
-    // The plugin as it installs, not the repository (see scripts/lib/plugin-package.ts).
-    loadPaths: [stagePluginPackage(files.plugin)],
+    // The plugin as it installs, not the repository (see scripts/lib/plugin-package.ts): its
+    // runtime dependencies with the Claude Code CLI, without the SDK's peers, which the gateway
+    // would copy at every start.
+    loadPaths: [stagePluginPackage(files.plugin, { dependencies: "runtime" })],
     entries: {
       [PLUGIN_ID]: {
         enabled: true,

@@ -25,10 +25,10 @@ export interface NotifyGatewayOptions {
   /** Bound on reaching `/readyz` (the harness's default when absent). */
   readyTimeoutMs?: number;
   /**
-   * How our plugin is installed: "managed" (default) as `openclaw plugins install` lays it out
-   * (its npm install omits dev and peer dependencies: the runtime closure with the SDK's Claude
-   * Code binary); "full" as a plain `npm install` in the plugin's directory does, the SDK's peers
-   * included; "lean" as the managed one without the binary (`--omit=optional`), with
+   * How our plugin is installed: "managed" (default) as `openclaw plugins install` lays out a
+   * package from the registry (its npm install omits dev and peer dependencies: the runtime closure
+   * with the SDK's Claude Code binary); "full" as a plain `npm install` in the plugin's directory,
+   * or an install of the packed .tgz, does, the SDK's peers included; "lean" as the managed one without the binary (`--omit=optional`), with
    * claudeExecutable pointing at the repository's binary.
    */
   install?: InstallKind;
@@ -39,9 +39,9 @@ export type InstallKind = (typeof INSTALL_KINDS)[number];
 
 /** How bench output names each install. */
 export const INSTALL_LABELS: Record<InstallKind, string> = {
-  managed: "as openclaw plugins install lays it out (npm install --omit=dev --omit=peer: with the Claude Code binary)",
-  full: "in full (a plain npm install: the SDK's peers too)",
-  lean: "lean (npm install --omit=dev --omit=peer --omit=optional, claudeExecutable set)",
+  managed: "as openclaw plugins install lays out a registry package (npm install --omit=dev --legacy-peer-deps: with the Claude Code binary)",
+  full: "in full (a plain npm install, or a .tgz install: the SDK's peers too)",
+  lean: "lean (npm install --omit=dev --legacy-peer-deps --omit=optional, claudeExecutable set)",
 };
 
 /**
