@@ -143,10 +143,14 @@ export function finishable(s: Session): boolean {
   return s.worktree !== undefined && s.worktree.status !== "merged" && s.worktree.status !== "discarded";
 }
 
+/** The session with this worktree (and its branch, when the session names none); unchanged without one. */
+export function withWorktree(s: Session, worktree: SessionWorktree | undefined): Session {
+  return worktree ? { ...s, worktree, branch: s.branch ?? worktree.branch } : s;
+}
+
 /** An event's session carries no worktree: it keeps the one the page already knew. */
 export function withKnownWorktree(next: Session, known: Session | undefined): Session {
-  if (next.worktree || !known?.worktree) return next;
-  return { ...next, worktree: known.worktree, branch: next.branch ?? known.branch };
+  return next.worktree ? next : withWorktree(next, known?.worktree);
 }
 
 export function readEntry(raw: unknown): Entry | undefined {

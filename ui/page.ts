@@ -27,6 +27,7 @@ import {
   statusLabel,
   usd,
   withKnownWorktree,
+  withWorktree,
   type CostPoint,
   type Entry,
   type LaunchOptions,
@@ -225,8 +226,7 @@ export class ClaudeCodePage {
     const read = readSession(payload?.session);
     if (!read) return;
     // A launch or resume with a worktree answers it next to the session.
-    const worktree = read.worktree ?? readWorktree(payload?.worktree);
-    const session: Session = { ...read, worktree, branch: read.branch ?? worktree?.branch };
+    const session = read.worktree ? read : withWorktree(read, readWorktree(payload?.worktree));
     this.sessions.set(session.id, session);
     this.notice = `${notice} ${session.name}.`;
     await this.open(session.id);
@@ -502,10 +502,11 @@ export class ClaudeCodePage {
   private finishBar(s: Session, w: SessionWorktree, button: (label: string, cls: string, run: (b: HTMLButtonElement) => Promise<unknown>, enabled: boolean) => HTMLButtonElement): HTMLElement {
     const open = finishable(s);
     const finish = (action: string, label: string) => async (b: HTMLButtonElement) => {
-      const result = (await this.act(b, `${label}`, "claude-code.finish", { session: s.id, action })) as Record<string, unknown> | undefined;
+      const result = (await this.act(b, label, "claude-code.finish", { session: s.id, action })) as Record<string, unknown> | undefined;
       if (!result) return;
+      // The answer's worktree is the finished one, next to the session.
       const after = readSession(result.session) ?? s;
-      const updated: Session = { ...after, worktree: readWorktree(result.worktree) ?? after.worktree ?? w };
+      const updated = withWorktree(after, readWorktree(result.worktree) ?? after.worktree ?? w);
       this.sessions.set(updated.id, updated);
       this.notice = typeof result.display === "string" && result.display ? result.display : `${label}: done.`;
       this.showAlert(undefined);

@@ -28,8 +28,9 @@ export interface NotifyGatewayOptions {
    * How our plugin is installed: "managed" (default) as `openclaw plugins install` lays out a
    * package from the registry (its npm install omits dev and peer dependencies: the runtime closure
    * with the SDK's Claude Code binary); "full" as a plain `npm install` in the plugin's directory,
-   * or an install of the packed .tgz, does, the SDK's peers included; "lean" as the managed one without the binary (`--omit=optional`), with
-   * claudeExecutable pointing at the repository's binary.
+   * or an install of the packed .tgz, does, the SDK's peers included; "lean" as the managed one
+   * without the binary (`--omit=optional`), with claudeExecutable pointing at the repository's
+   * binary.
    */
   install?: InstallKind;
 }

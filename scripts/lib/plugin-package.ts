@@ -1,8 +1,9 @@
 // Lays the plugin out as its npm package installs it: the files package.json ships ("files": the
-// bundle in dist/plugin, the page in dist/control-ui, the manifest, skills, docs) beside a link to the installed dependencies. OpenClaw copies and
-// hashes a plugin's whole directory at every load (twice per gateway start), so a gateway that
-// loads the repository itself also copies its tests, benchmarks and `npm start`'s state: seconds
-// per start that an installed plugin never pays. `npm start` and the e2e gateways load this copy.
+// bundle in dist/plugin, the page in dist/control-ui, the manifest, skills, docs) beside the
+// installed dependencies. OpenClaw copies and hashes a plugin's whole directory at every load
+// (twice per gateway start), so a gateway that loads the repository itself also copies its tests,
+// benchmarks and `npm start`'s state: seconds per start that an installed plugin never pays.
+// `npm start` and the e2e gateways load this copy.
 import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { resolveClaudeBinary } from "../../src/safety/probes.ts";
@@ -19,10 +20,10 @@ export interface StageOptions {
    * "linked" (default): node_modules links to the repository's, as a plain `npm install` in the
    * plugin's directory holds every package npm put there, peers included. "runtime": node_modules
    * holds, as hard links, only the plugin's dependency closure without dev or peer dependencies,
-   * as `openclaw plugins install` installs it (`npm install --omit=dev --omit=peer`). The Agent
-   * SDK's peers (its API client, the MCP SDK, zod: thousands of files the SDK's bundled build does
-   * not load) are then absent, so the host does not copy them at each load. Falls back to
-   * "linked" when hard links cannot be made (another filesystem).
+   * as `openclaw plugins install` installs a registry package (`npm install --omit=dev --omit=peer
+   * --legacy-peer-deps`). The Agent SDK's peers (its API client, the MCP SDK, zod: thousands of
+   * files the SDK's bundled build does not load) are then absent, so the host does not copy them
+   * at each load. Falls back to "linked" when hard links cannot be made (another filesystem).
    */
   dependencies?: "linked" | "runtime";
   /**
