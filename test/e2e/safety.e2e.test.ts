@@ -69,8 +69,10 @@ async function agentLaunch(args: Record<string, unknown>): Promise<ToolOutcome> 
   p.agentModel.on(afterTool, { text: `turn ${turns} done` }, { times: 1 });
   const res = await inject(`please ${marker}`);
   expect(res.ok).toBe(true);
-  const request = p.agentModel.requests().find(afterTool);
-  const tool = request?.messages.filter((m) => m.role === "tool").at(-1);
+  // The inject can return before the turn ran: a message that arrives while the conversation's
+  // agent is busy (a wake from an earlier test's session) is queued behind that run.
+  const request = await p.agentModel.waitForRequest(afterTool, 90_000);
+  const tool = request.messages.filter((m) => m.role === "tool").at(-1);
   const content = messageText(tool);
   expect(content, "the model received the tool result").not.toBe("");
   try {
